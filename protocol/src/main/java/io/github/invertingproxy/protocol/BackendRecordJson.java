@@ -1,0 +1,132 @@
+package io.github.invertingproxy.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The admin API's JSON for backend records: {@code id}, {@code endUser}, {@code backendUser},
+ * {@code pathPrefixes}, and the output-only {@code lastUsed} (RFC 3339), empty fields omitted as the
+ * original does.
+ */
+public final class BackendRecordJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private BackendRecordJson() {}
+
+  public static String toJson(BackendRecord record) {
+    return write(toNode(record));
+  }
+
+  public static String toJson(Collection<BackendRecord> records) {
+    ArrayNode array = MAPPER.createArrayNode();
+    for (BackendRecord r : records) {
+      array.add(toNode(r));
+    }
+    return write(array);
+  }
+
+  /**
+   * Parses one record as a client sent it. {@code lastUsed} is output only and ignored.
+   *
+   * @throws InvalidBackendRecordException naming the field that is missing, mistyped or invalid
+   */
+  public static BackendRecord parse(String json) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new InvalidBackendRecordException("", "body is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new InvalidBackendRecordException("", "body must be a JSON object describing one backend");
+    }
+    BackendRecord.Builder b = BackendRecord.builder()
+        .id(text(node, "id"))
+        .endUser(text(node, "endUser"))
+        .backendUser(text(node, "backendUser"));
+    JsonNode prefixes = node.get("pathPrefixes");
+    if (prefixes != null && !prefixes.isNull()) {
+      if (!prefixes.isArray()) {
+        throw new InvalidBackendRecordException("pathPrefixes", "pathPrefixes must be an array of strings");
+      }
+      List<String> list = new ArrayList<>();
+      for (JsonNode p : prefixes) {
+        if (!p.isTextual()) {
+          throw new InvalidBackendRecordException("pathPrefixes", "pathPrefixes must be an array of strings");
+        }
+        list.add(p.asText());
+      }
+      b.pathPrefixes(list);
+    }
+    return b.build();
+  }
+
+  /** Parses a list as the admin API returns it, {@code lastUsed} included. */
+  public static List<BackendRecord> parseList(String json) {
+    try {
+      JsonNode node = MAPPER.readTree(json);
+      List<BackendRecord> records = new ArrayList<>();
+      if (node == null || node.isNull()) {
+        return records;
+      }
+      if (!node.isArray()) {
+        throw new InvalidBackendRecordException("", "expected a JSON array of backend records");
+      }
+      for (JsonNode n : node) {
+        BackendRecord r = parse(n.toString());
+        JsonNode lastUsed = n.get("lastUsed");
+        if (lastUsed != null && lastUsed.isTextual() && !lastUsed.asText().isEmpty()) {
+          try {
+            r = r.withLastUsed(Instant.parse(lastUsed.asText()));
+          } catch (DateTimeParseException e) {
+            throw new InvalidBackendRecordException("lastUsed", "lastUsed is not an RFC 3339 time");
+          }
+        }
+        records.add(r);
+      }
+      return records;
+    } catch (JsonProcessingException e) {
+      throw new InvalidBackendRecordException("", "not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new InvalidBackendRecordException(field, field + " must be a string");
+    }
+    return v.asText();
+  }
+
+  private static ObjectNode toNode(BackendRecord r) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("id", r.id());
+    o.put("endUser", r.endUser());
+    o.put("backendUser", r.backendUser());
+    ArrayNode prefixes = o.putArray("pathPrefixes");
+    r.pathPrefixes().forEach(prefixes::add);
+    r.lastUsed().ifPresent(t -> o.put("lastUsed", RequestStartTime.format(t)));
+    return o;
+  }
+
+  private static String write(JsonNode node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

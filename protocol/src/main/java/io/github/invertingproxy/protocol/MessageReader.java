@@ -1,0 +1,195 @@
+package io.github.invertingproxy.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionClosedException;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpMessage;
+import org.apache.hc.core5.http.HttpRequestFactory;
+import org.apache.hc.core5.http.MessageConstraintException;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.BasicHttpTransportMetrics;
+import org.apache.hc.core5.http.impl.io.ChunkedInputStream;
+import org.apache.hc.core5.http.impl.io.ContentLengthInputStream;
+import org.apache.hc.core5.http.impl.io.DefaultHttpRequestParser;
+import org.apache.hc.core5.http.impl.io.DefaultHttpResponseParser;
+import org.apache.hc.core5.http.impl.io.IdentityInputStream;
+import org.apache.hc.core5.http.impl.io.SessionInputBufferImpl;
+import org.apache.hc.core5.http.io.SessionInputBuffer;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.http.message.BasicLineParser;
+
+/**
+ * Parses HTTP/1.1 messages in wire format (the bodies of {@code agent/request} and
+ * {@code agent/response}) with httpcore5's parser, within {@link MessageLimits}.
+ */
+public final class MessageReader {
+  private static final int BUFFER_SIZE = 32 * 1024;
+
+  private MessageReader() {}
+
+  /** Reads a request head from {@code in}; the body is left to stream from the returned message. */
+  public static IncomingMessage<RequestHead> readRequest(InputStream in, MessageLimits limits) throws IOException {
+    Http1Config config = config(limits);
+    SessionInputBuffer buffer = buffer(limits);
+    DefaultHttpRequestParser parser = new DefaultHttpRequestParser(config, BasicLineParser.INSTANCE, RAW_TARGET);
+    ClassicHttpRequest request = parse(() -> parser.parse(buffer, in));
+    Headers headers = headers(request);
+    RequestHead head;
+    try {
+      head = new RequestHead(request.getMethod(), ((RawTargetRequest) request).rawTarget, headers);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedMessageException(e.getMessage());
+    }
+    return body(head, BodyFraming.ofRequest(headers), buffer, in, config);
+  }
+
+  /**
+   * Reads a response head from {@code in}. {@code requestMethod} decides whether a body follows (a
+   * response to {@code HEAD} has none).
+   */
+  public static IncomingMessage<ResponseHead> readResponse(InputStream in, String requestMethod, MessageLimits limits)
+      throws IOException {
+    Http1Config config = config(limits);
+    SessionInputBuffer buffer = buffer(limits);
+    DefaultHttpResponseParser parser = new DefaultHttpResponseParser(config);
+    ClassicHttpResponse response = parse(() -> parser.parse(buffer, in));
+    Headers headers = headers(response);
+    ResponseHead head;
+    try {
+      String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase();
+      head = new ResponseHead(response.getCode(), reason, headers);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedMessageException(e.getMessage());
+    }
+    BodyFraming framing = BodyFraming.ofResponse(head.status(), requestMethod, headers);
+    return body(head, framing, buffer, in, config);
+  }
+
+  private static <H> IncomingMessage<H> body(
+      H head, BodyFraming framing, SessionInputBuffer buffer, InputStream in, Http1Config config) {
+    Supplier<Headers> noTrailers = Headers::empty;
+    if (framing instanceof BodyFraming.Length l) {
+      return new IncomingMessage<>(head, framing, new ContentLengthInputStream(buffer, in, l.length()), noTrailers);
+    }
+    if (framing instanceof BodyFraming.Chunked) {
+      ChunkedInputStream chunked = new ChunkedInputStream(buffer, in, config);
+      return new IncomingMessage<>(head, framing, new MalformedAware(chunked), () -> trailers(chunked.getFooters()));
+    }
+    if (framing instanceof BodyFraming.UntilClose) {
+      return new IncomingMessage<>(head, framing, new IdentityInputStream(buffer, in), noTrailers);
+    }
+    return new IncomingMessage<>(head, framing, InputStream.nullInputStream(), noTrailers);
+  }
+
+  private static Headers trailers(Header[] footers) {
+    if (footers == null || footers.length == 0) {
+      return Headers.empty();
+    }
+    List<HeaderField> list = new ArrayList<>(footers.length);
+    for (Header h : footers) {
+      list.add(new HeaderField(h.getName(), h.getValue()));
+    }
+    return Headers.of(list);
+  }
+
+  private static Headers headers(HttpMessage message) throws MalformedMessageException {
+    Header[] all = message.getHeaders();
+    List<HeaderField> list = new ArrayList<>(all.length);
+    try {
+      for (Header h : all) {
+        list.add(new HeaderField(h.getName(), h.getValue() == null ? "" : h.getValue()));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new MalformedMessageException(e.getMessage());
+    }
+    return Headers.of(list);
+  }
+
+  private interface ParseStep<T> {
+    T run() throws IOException, HttpException;
+  }
+
+  private static <T> T parse(ParseStep<T> step) throws IOException {
+    T message;
+    try {
+      message = step.run();
+    } catch (MessageConstraintException e) {
+      throw new MalformedMessageException("message head exceeds limits: " + e.getMessage(), e);
+    } catch (ConnectionClosedException e) {
+      throw new MalformedMessageException("message ended before its head was complete", e);
+    } catch (HttpException e) {
+      throw new MalformedMessageException("unparseable message head: " + e.getMessage(), e);
+    }
+    if (message == null) {
+      throw new MalformedMessageException("empty message: no request or status line");
+    }
+    return message;
+  }
+
+  private static Http1Config config(MessageLimits limits) {
+    return Http1Config.custom()
+        .setBufferSize(BUFFER_SIZE)
+        .setMaxLineLength(limits.maxLineLength())
+        .setMaxHeaderCount(limits.maxHeaderCount())
+        .build();
+  }
+
+  private static SessionInputBuffer buffer(MessageLimits limits) {
+    return new SessionInputBufferImpl(new BasicHttpTransportMetrics(), BUFFER_SIZE, 512, limits.maxLineLength(), null);
+  }
+
+  /** Keeps the request target exactly as it stood on the request line. */
+  private static final class RawTargetRequest extends BasicClassicHttpRequest {
+    private static final long serialVersionUID = 1L;
+    final String rawTarget;
+
+    RawTargetRequest(String method, String rawTarget) {
+      super(method, "/");
+      this.rawTarget = rawTarget;
+    }
+  }
+
+  private static final HttpRequestFactory<ClassicHttpRequest> RAW_TARGET = new HttpRequestFactory<>() {
+    @Override
+    public ClassicHttpRequest newHttpRequest(String method, String uri) {
+      return new RawTargetRequest(method, uri);
+    }
+
+    @Override
+    public ClassicHttpRequest newHttpRequest(String method, java.net.URI uri) {
+      return new RawTargetRequest(method, uri.toString());
+    }
+  };
+
+  /** Turns httpcore5's chunk-coding errors into {@link MalformedMessageException} for callers. */
+  private static final class MalformedAware extends java.io.FilterInputStream {
+    MalformedAware(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (org.apache.hc.core5.http.MalformedChunkCodingException e) {
+        throw new MalformedMessageException("bad chunked body: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (org.apache.hc.core5.http.MalformedChunkCodingException e) {
+        throw new MalformedMessageException("bad chunked body: " + e.getMessage(), e);
+      }
+    }
+  }
+}
