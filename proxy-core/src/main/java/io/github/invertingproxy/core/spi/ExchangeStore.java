@@ -1,0 +1,50 @@
+package io.github.invertingproxy.core.spi;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The exchanges between clients and agents: a client's request waits here until its backend's agent
+ * takes it, and the agent's response travels back through here to the waiting client.
+ *
+ * <p>Every method that names a backend checks that the exchange belongs to it, so that an agent only
+ * ever sees its own backend's requests.
+ */
+public interface ExchangeStore {
+  /**
+   * Queues a client's request for {@code backendId}.
+   *
+   * @return the new exchange's id: unguessable (at least 128 random bits) and URL-safe
+   * @throws RequestTooLargeException when the store caps request sizes and this one is larger
+   */
+  String submit(String backendId, ExchangeRequest request) throws IOException;
+
+  /**
+   * The long poll: completes with the ids of requests waiting for {@code backendId} as soon as there
+   * is at least one, or with an empty list after {@code maxWait}. Cancelling the future ends the wait.
+   */
+  CompletableFuture<List<String>> awaitPending(String backendId, Duration maxWait);
+
+  /** The request for the agent to replay; empty when the id is unknown, expired, taken, or another backend's. */
+  Optional<ExchangeRequest> take(String backendId, String requestId) throws IOException;
+
+  /**
+   * Hands the agent's serialized response (HTTP/1.1 wire format) to the exchange, and returns once
+   * it has been relayed or refused. The stream is read by the time this returns.
+   */
+  ResponseOutcome respond(String backendId, String requestId, InputStream response) throws IOException;
+
+  /**
+   * The client's side: waits up to {@code maxWait} for the agent's response to begin.
+   *
+   * @return the response, or empty when none began in time
+   */
+  Optional<AgentResponse> awaitResponse(String requestId, Duration maxWait) throws IOException, InterruptedException;
+
+  /** The client is done with the exchange, answered or not; forget it. Harmless when already gone. */
+  void finish(String requestId);
+}

@@ -1,0 +1,27 @@
+package io.github.invertingproxy.core.spi;
+
+import java.io.IOException;
+import java.util.Optional;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+/** Who is calling: an end user, an agent, or an administrator. */
+public interface Identity {
+  /** What an administrator-only call may do. */
+  enum Access { ALLOWED, UNAUTHENTICATED, FORBIDDEN }
+
+  /**
+   * The end user's email; {@code Optional.of("")} for an anonymous user where authentication is off
+   * (who is routed to {@code allUsers} backends only); empty when the caller must authenticate first.
+   */
+  Optional<String> endUser(HttpServletRequest request);
+
+  /** Answers a caller that {@link #endUser} did not accept: 401, or a redirect to a login page. */
+  void challengeEndUser(HttpServletRequest request, HttpServletResponse response) throws IOException;
+
+  /** The agent's account, from its credentials; empty when they are missing or not accepted. */
+  Optional<AgentAccount> agentAccount(HttpServletRequest request);
+
+  /** Whether the caller may use the admin API. */
+  Access adminAccess(HttpServletRequest request);
+}
