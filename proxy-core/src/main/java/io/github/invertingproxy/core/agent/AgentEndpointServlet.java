@@ -1,0 +1,189 @@
+package io.github.invertingproxy.core.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.spi.AgentAccount;
+import io.github.invertingproxy.core.spi.BackendRegistry;
+import io.github.invertingproxy.core.spi.ExchangeRequest;
+import io.github.invertingproxy.core.spi.ExchangeStore;
+import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.protocol.PendingRequestIds;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
+import io.github.invertingproxy.protocol.RequestStartTime;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.servlet.AsyncContext;
+import javax.servlet.AsyncEvent;
+import javax.servlet.AsyncListener;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+/**
+ * The agent's three calls (PROTOCOL.md): {@code agent/pending}, {@code agent/request} and
+ * {@code agent/response}, mapped at {@code /agent/*}. Every call must name a backend that the
+ * caller's account may serve; otherwise 401, whether the record is missing or belongs to another
+ * account, so that a caller learns nothing about other backends.
+ */
+public final class AgentEndpointServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = Logger.getLogger(AgentEndpointServlet.class.getName());
+
+  private final transient BackendRegistry registry;
+  private final transient ExchangeStore store;
+  private final transient Identity identity;
+  private final transient ProxySettings settings;
+
+  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
+    this.registry = requireNonNull(registry, "registry");
+    this.store = requireNonNull(store, "store");
+    this.identity = requireNonNull(identity, "identity");
+    this.settings = requireNonNull(settings, "settings");
+  }
+
+  @Override
+  protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    String call = request.getPathInfo() == null ? "" : request.getPathInfo();
+    String method = request.getMethod();
+    boolean pending = call.equals("/pending");
+    boolean get = call.equals("/request");
+    boolean post = call.equals("/response");
+    if (!pending && !get && !post) {
+      PlainText.send(response, 404, "Not found: the agent calls are agent/pending, agent/request and agent/response");
+      return;
+    }
+    if ((post && !method.equals("POST")) || (!post && !method.equals("GET"))) {
+      response.setHeader("Allow", post ? "POST" : "GET");
+      PlainText.send(response, 405, "Method not allowed: agent" + call + " takes " + (post ? "POST" : "GET"));
+      return;
+    }
+    String backendId = request.getHeader(ProtocolHeaders.BACKEND_ID);
+    if (backendId == null || backendId.isEmpty()) {
+      PlainText.send(response, 400, "Bad request: missing header " + ProtocolHeaders.BACKEND_ID);
+      return;
+    }
+    Optional<AgentAccount> account = identity.agentAccount(request);
+    if (account.isEmpty()) {
+      response.setHeader("WWW-Authenticate", "Bearer");
+      PlainText.send(response, 401, "Unauthorized: missing or rejected agent credentials");
+      return;
+    }
+    if (!registry.agentMayServe(account.get(), backendId)) {
+      PlainText.send(response, 401, "Unauthorized: " + account.get() + " may not serve backend \"" + backendId + "\"");
+      return;
+    }
+    if (pending) {
+      registry.markSeen(backendId);
+      listPending(request, response, backendId);
+      return;
+    }
+    String requestId = request.getHeader(ProtocolHeaders.REQUEST_ID);
+    if (requestId == null || requestId.isEmpty()) {
+      PlainText.send(response, 400, "Bad request: missing header " + ProtocolHeaders.REQUEST_ID);
+      return;
+    }
+    if (get) {
+      sendRequest(response, backendId, requestId);
+    } else {
+      ResponseOutcome outcome = store.respond(backendId, requestId, request.getInputStream());
+      String message = switch (outcome) {
+        case RELAYED -> "ok";
+        case NO_WAITING_CLIENT, CLIENT_GONE -> "Not found: no client is waiting for request " + requestId;
+        case MALFORMED -> "Bad request: the body is not a parseable HTTP response";
+        case TRUNCATED -> "Bad request: the response body broke off";
+      };
+      response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+      PlainText.send(response, outcome.status(), message);
+    }
+  }
+
+  private void sendRequest(HttpServletResponse response, String backendId, String requestId) throws IOException {
+    Optional<ExchangeRequest> exchange = store.take(backendId, requestId);
+    if (exchange.isEmpty()) {
+      PlainText.send(response, 404, "Not found: no pending request " + requestId + " for backend \"" + backendId + "\"");
+      return;
+    }
+    ExchangeRequest r = exchange.get();
+    response.setStatus(200);
+    response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+    response.setHeader(ProtocolHeaders.USER_ID, r.user());
+    response.setHeader(ProtocolHeaders.REQUEST_START_TIME, RequestStartTime.format(r.startTime()));
+    r.writeTo(response.getOutputStream());
+  }
+
+  /** Holds the poll asynchronously, so that idle agents cost no thread. */
+  private void listPending(HttpServletRequest request, HttpServletResponse response, String backendId)
+      throws IOException {
+    CompletableFuture<List<String>> ids = store.awaitPending(backendId, settings.pendingTimeout());
+    if (ids.isDone() || !request.isAsyncSupported()) {
+      try {
+        writeIds(response, ids.get());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        ids.cancel(false);
+        writeIds(response, List.of());
+      } catch (ExecutionException e) {
+        throw new IOException("waiting for pending requests failed", e.getCause());
+      }
+      return;
+    }
+    AsyncContext async = request.startAsync();
+    // The store ends the wait itself; this is only a backstop.
+    async.setTimeout(settings.pendingTimeout().toMillis() + 30_000);
+    AtomicBoolean done = new AtomicBoolean();
+    async.addListener(new AsyncListener() {
+      @Override
+      public void onComplete(AsyncEvent event) {
+        ids.cancel(false);
+      }
+
+      @Override
+      public void onTimeout(AsyncEvent event) {
+        ids.cancel(false);
+        if (done.compareAndSet(false, true)) {
+          async.complete();
+        }
+      }
+
+      @Override
+      public void onError(AsyncEvent event) {
+        ids.cancel(false);
+      }
+
+      @Override
+      public void onStartAsync(AsyncEvent event) {}
+    });
+    ids.whenComplete((list, failure) -> {
+      if (!done.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        if (failure == null) {
+          writeIds((HttpServletResponse) async.getResponse(), list);
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.FINE, "could not answer a pending poll of backend " + backendId, e);
+      } finally {
+        async.complete();
+      }
+    });
+  }
+
+  private static void writeIds(HttpServletResponse response, List<String> ids) throws IOException {
+    byte[] body = PendingRequestIds.toJson(ids).getBytes(StandardCharsets.UTF_8);
+    response.setStatus(200);
+    response.setContentType("application/json");
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
+}

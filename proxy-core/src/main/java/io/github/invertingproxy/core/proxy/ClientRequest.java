@@ -1,0 +1,131 @@
+package io.github.invertingproxy.core.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.core.spi.ExchangeRequest;
+import io.github.invertingproxy.protocol.BodyFraming;
+import io.github.invertingproxy.protocol.HeaderField;
+import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.HopByHopHeaders;
+import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.protocol.MessageWriter;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
+import io.github.invertingproxy.protocol.RequestHead;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.servlet.http.HttpServletRequest;
+
+/**
+ * A client's request, as it will be written for the agent: the original request line and end-to-end
+ * headers, minus hop-by-hop headers and any {@code X-Inverting-Proxy-*} header the client tried to
+ * send, with the body streaming from the client's connection when it is written.
+ */
+final class ClientRequest implements ExchangeRequest {
+  private static final int COPY_BUFFER = 32 * 1024;
+
+  private final RequestHead head;
+  private final BodyFraming framing;
+  private final HttpServletRequest servletRequest;
+  private final String user;
+  private final Instant startTime;
+
+  private ClientRequest(RequestHead head, BodyFraming framing, HttpServletRequest servletRequest, String user,
+      Instant startTime) {
+    this.head = head;
+    this.framing = framing;
+    this.servletRequest = servletRequest;
+    this.user = user;
+    this.startTime = startTime;
+  }
+
+  /**
+   * Reads the head of {@code request}.
+   *
+   * @throws MalformedMessageException when the framing is ambiguous or malformed, e.g. both
+   *     Content-Length and Transfer-Encoding
+   */
+  static ClientRequest of(HttpServletRequest request, String user, Instant startTime)
+      throws MalformedMessageException {
+    requireNonNull(request, "request");
+    List<HeaderField> fields = new ArrayList<>();
+    for (String name : Collections.list(request.getHeaderNames())) {
+      for (String value : Collections.list(request.getHeaders(name))) {
+        fields.add(new HeaderField(name, value));
+      }
+    }
+    Headers original = Headers.of(fields);
+    BodyFraming framing = BodyFraming.ofRequest(original);
+    // Framing headers are re-derived from the framing; Expect is answered by this proxy's container.
+    Headers headers = HopByHopHeaders.strip(original).without(f -> ProtocolHeaders.isProtocolHeader(f.name())
+        || f.is("Content-Length") || f.is("Expect"));
+    if (framing instanceof BodyFraming.Length l) {
+      headers = headers.plus(new HeaderField("Content-Length", Long.toString(l.length())));
+    } else if (framing instanceof BodyFraming.Chunked) {
+      headers = headers.plus(new HeaderField("Transfer-Encoding", "chunked"));
+    } else if (original.contains("Content-Length")) {
+      headers = headers.plus(new HeaderField("Content-Length", "0"));
+    }
+    String target = request.getRequestURI();
+    if (request.getQueryString() != null) {
+      target = target + "?" + request.getQueryString();
+    }
+    RequestHead head = new RequestHead(request.getMethod(), target, headers);
+    return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"));
+  }
+
+  RequestHead head() {
+    return head;
+  }
+
+  @Override
+  public String user() {
+    return user;
+  }
+
+  @Override
+  public Instant startTime() {
+    return startTime;
+  }
+
+  @Override
+  public String method() {
+    return head.method();
+  }
+
+  @Override
+  public void writeTo(OutputStream out) throws IOException {
+    MessageWriter.writeHead(out, head);
+    try (OutputStream body = MessageWriter.openBody(out, framing, this::trailers)) {
+      if (!(framing instanceof BodyFraming.None)) {
+        InputStream in = servletRequest.getInputStream();
+        byte[] buffer = new byte[COPY_BUFFER];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          body.write(buffer, 0, n);
+        }
+      }
+    }
+    out.flush();
+  }
+
+  private Headers trailers() {
+    if (!servletRequest.isTrailerFieldsReady()) {
+      return Headers.empty();
+    }
+    Map<String, String> trailers = servletRequest.getTrailerFields();
+    List<HeaderField> fields = new ArrayList<>(trailers.size());
+    trailers.forEach((name, value) -> {
+      if (!HopByHopHeaders.isAlwaysHopByHop(name) && !ProtocolHeaders.isProtocolHeader(name)
+          && !name.toLowerCase(Locale.ROOT).equals("content-length")) {
+        fields.add(new HeaderField(name, value));
+      }
+    });
+    return Headers.of(fields);
+  }
+}

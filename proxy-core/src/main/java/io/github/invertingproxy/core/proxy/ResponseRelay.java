@@ -1,0 +1,118 @@
+package io.github.invertingproxy.core.proxy;
+
+import io.github.invertingproxy.core.spi.AgentResponse;
+import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.protocol.BodyFraming;
+import io.github.invertingproxy.protocol.HeaderField;
+import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.HopByHopHeaders;
+import io.github.invertingproxy.protocol.IncomingMessage;
+import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.protocol.MessageLimits;
+import io.github.invertingproxy.protocol.MessageReader;
+import io.github.invertingproxy.protocol.ResponseHead;
+import io.github.invertingproxy.core.PlainText;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.Map;
+import javax.servlet.http.HttpServletResponse;
+
+/**
+ * Copies an agent's serialized response onto the client's servlet response as it arrives: status,
+ * end-to-end headers, body, trailers. When the agent's stream breaks after the client's response has
+ * begun, the relay fails the client's response instead of ending it cleanly, so that a truncated body
+ * is never mistaken for a whole one.
+ */
+final class ResponseRelay {
+  private static final int COPY_BUFFER = 32 * 1024;
+
+  /** Raised when the agent's side broke off mid-relay; the container then aborts the client's connection. */
+  static final class AgentStreamBroken extends IOException {
+    AgentStreamBroken(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private ResponseRelay() {}
+
+  /** Relays and reports the outcome to {@code response}; returns the status the client got and bytes sent. */
+  static long[] relay(AgentResponse response, String requestMethod, MessageLimits limits,
+      HttpServletResponse client) throws IOException {
+    IncomingMessage<ResponseHead> message;
+    try {
+      message = MessageReader.readResponse(response.stream(), requestMethod, limits);
+    } catch (MalformedMessageException e) {
+      response.finished(ResponseOutcome.MALFORMED);
+      PlainText.send(client, 502, "Bad gateway: the agent's response is not a valid HTTP response (" + e.getMessage() + ")");
+      return new long[] {502, 0};
+    } catch (IOException e) {
+      response.finished(ResponseOutcome.TRUNCATED);
+      PlainText.send(client, 502, "Bad gateway: the agent's response broke off before its head was complete");
+      return new long[] {502, 0};
+    }
+    ResponseHead head = message.head();
+    client.setStatus(head.status());
+    for (HeaderField f : HopByHopHeaders.strip(head.headers())) {
+      client.addHeader(f.name(), f.value());
+    }
+    if (message.framing() instanceof BodyFraming.Chunked) {
+      client.setTrailerFields(() -> trailerMap(message.trailers()));
+    }
+    long bytes = 0;
+    InputStream in = message.body();
+    OutputStream out;
+    try {
+      out = client.getOutputStream();
+    } catch (IOException e) {
+      response.finished(ResponseOutcome.CLIENT_GONE);
+      throw e;
+    }
+    byte[] buffer = new byte[COPY_BUFFER];
+    while (true) {
+      int n;
+      try {
+        n = in.read(buffer);
+      } catch (IOException e) {
+        response.finished(e instanceof MalformedMessageException ? ResponseOutcome.MALFORMED : ResponseOutcome.TRUNCATED);
+        if (!client.isCommitted()) {
+          client.reset();
+          PlainText.send(client, 502, "Bad gateway: the agent's response broke off: " + e.getMessage());
+          return new long[] {502, bytes};
+        }
+        throw new AgentStreamBroken("agent's response broke off after " + bytes + " body bytes", e);
+      }
+      if (n < 0) {
+        break;
+      }
+      try {
+        out.write(buffer, 0, n);
+        // Flush whenever the agent has nothing more buffered, so that streamed responses stay live.
+        if (in.available() <= 0) {
+          out.flush();
+        }
+      } catch (IOException e) {
+        response.finished(ResponseOutcome.CLIENT_GONE);
+        throw e;
+      }
+      bytes += n;
+    }
+    try {
+      out.flush();
+    } catch (IOException e) {
+      response.finished(ResponseOutcome.CLIENT_GONE);
+      throw e;
+    }
+    response.finished(ResponseOutcome.RELAYED);
+    return new long[] {head.status(), bytes};
+  }
+
+  private static Map<String, String> trailerMap(Headers trailers) {
+    Map<String, String> map = new HashMap<>();
+    for (HeaderField f : HopByHopHeaders.strip(trailers)) {
+      map.merge(f.name(), f.value(), (a, b) -> a + ", " + b);
+    }
+    return map;
+  }
+}

@@ -1,0 +1,121 @@
+package io.github.invertingproxy.core.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.core.ExchangeLog;
+import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.spi.AgentResponse;
+import io.github.invertingproxy.core.spi.BackendRegistry;
+import io.github.invertingproxy.core.spi.ExchangeStore;
+import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.core.spi.RequestTooLargeException;
+import io.github.invertingproxy.core.spi.Route;
+import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.protocol.GoDuration;
+import io.github.invertingproxy.protocol.MalformedMessageException;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+/**
+ * The user-facing proxy: authenticates the end user, routes the request to a backend, queues it for
+ * that backend's agent and relays the agent's response as it streams in.
+ */
+public final class UserProxyServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+
+  private final transient BackendRegistry registry;
+  private final transient ExchangeStore store;
+  private final transient Identity identity;
+  private final transient ProxySettings settings;
+  private final transient Clock clock;
+
+  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
+    this(registry, store, identity, settings, Clock.systemUTC());
+  }
+
+  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
+      Clock clock) {
+    this.registry = requireNonNull(registry, "registry");
+    this.store = requireNonNull(store, "store");
+    this.identity = requireNonNull(identity, "identity");
+    this.settings = requireNonNull(settings, "settings");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  @Override
+  protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    long startNanos = System.nanoTime();
+    Instant startTime = clock.instant();
+    String method = request.getMethod();
+    String path = request.getRequestURI();
+
+    Optional<String> user = identity.endUser(request);
+    if (user.isEmpty()) {
+      identity.challengeEndUser(request, response);
+      ExchangeLog.log(method, path, "", null, response.getStatus(), 0, startNanos);
+      return;
+    }
+    String email = user.get();
+
+    Route route = registry.route(email, path);
+    if (route.kind() == Route.Kind.NO_MATCH) {
+      PlainText.send(response, 404, "Not found: no backend is registered for " + path
+          + (email.isEmpty() ? " for anonymous users" : " for " + email));
+      ExchangeLog.log(method, path, email, null, 404, 0, startNanos);
+      return;
+    }
+    BackendRecord backend = route.backend().orElseThrow();
+    if (route.kind() == Route.Kind.NOT_LIVE) {
+      PlainText.send(response, 503, "Service unavailable: the agent of backend \"" + backend.id()
+          + "\" is not connected");
+      ExchangeLog.log(method, path, email, backend.id(), 503, 0, startNanos);
+      return;
+    }
+    registry.markUsed(backend.id());
+
+    ClientRequest clientRequest;
+    try {
+      clientRequest = ClientRequest.of(request, email, startTime);
+    } catch (MalformedMessageException | IllegalArgumentException e) {
+      PlainText.send(response, 400, "Bad request: " + e.getMessage());
+      ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
+      return;
+    }
+
+    String id;
+    try {
+      id = store.submit(backend.id(), clientRequest);
+    } catch (RequestTooLargeException e) {
+      PlainText.send(response, 413, "Payload too large: " + e.getMessage());
+      ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
+      return;
+    }
+    int status = 500;
+    long bytes = 0;
+    try {
+      Optional<AgentResponse> agentResponse = store.awaitResponse(id, settings.responseTimeout());
+      if (agentResponse.isEmpty()) {
+        status = 504;
+        PlainText.send(response, 504, "Gateway timeout: the agent of backend \"" + backend.id()
+            + "\" did not start a response within " + GoDuration.format(settings.responseTimeout()));
+        return;
+      }
+      long[] result = ResponseRelay.relay(agentResponse.get(), method, settings.messageLimits(), response);
+      status = (int) result[0];
+      bytes = result[1];
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status = 503;
+      PlainText.send(response, 503, "Service unavailable: the proxy is shutting down");
+    } finally {
+      store.finish(id);
+      ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package io.github.invertingproxy.server;
+
+import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.protocol.GoDuration;
+import io.github.invertingproxy.protocol.MessageLimits;
+import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+
+/** {@code java -jar inverting-proxy-server.jar [flags]}: runs the stand-alone proxy until stopped. */
+public final class ServerMain {
+  private ServerMain() {}
+
+  public static void main(String[] args) {
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Starts the server and blocks until the JVM is asked to stop; returns the exit code on failure. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    StandaloneServer server;
+    try {
+      server = configure(args, env, out, err);
+    } catch (Flags.UsageException e) {
+      (e.isHelp() ? out : err).println(e.isHelp() ? e.getMessage() : "inverting-proxy-server: " + e.getMessage());
+      return e.isHelp() ? 0 : 2;
+    }
+    try {
+      server.start();
+    } catch (Exception e) {
+      err.println("inverting-proxy-server: cannot start: " + describe(e));
+      return 1;
+    }
+    out.println("inverting-proxy-server listening on " + server.url()
+        + " (agents: " + server.url() + "agent/, admin API: " + server.url() + "api/backends)");
+    out.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        server.close();
+      } catch (Exception e) {
+        err.println("inverting-proxy-server: error while stopping: " + describe(e));
+      }
+      stopped.countDown();
+    }, "shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static StandaloneServer configure(String[] args, Map<String, String> env, PrintStream out, PrintStream err)
+      throws Flags.UsageException {
+    Flags flags = new Flags("inverting-proxy-server",
+        "The stand-alone inverting proxy. One port serves the user-facing proxy on every path, the agent\n"
+            + "calls under /agent/, and the admin API under /api/backends.", env);
+    Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
+    Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
+        "address to listen on; 0.0.0.0 for every interface").env("BIND");
+    Flags.Flag<String> dataDir = flags.string("data-dir", "",
+        "folder where backend records are saved (backends.json, replaced atomically on every change);\n"
+            + "empty keeps them in memory only").env("DATA_DIR");
+    Flags.Flag<Duration> responseTimeout = flags.duration("response-timeout", Duration.ofSeconds(60),
+        "how long a client waits for the agent's response to begin before it gets 504");
+    Flags.Flag<Duration> pendingTimeout = flags.duration("pending-timeout", Duration.ofSeconds(30),
+        "how long an agent's agent/pending poll is held when no request is waiting;\n"
+            + "keep it below the agents' --proxy-timeout");
+    Flags.Flag<Duration> liveWindow = flags.duration("live-window", Duration.ofMinutes(5),
+        "a backend is live while its agent polled within this time; others get 503");
+    Flags.Flag<String> auth = flags.string("auth", "none",
+        "none: no authentication (local use only); tokens: bearer tokens from --tokens-file").env("AUTH");
+    Flags.Flag<String> tokensFile = flags.string("tokens-file", "",
+        "with --auth tokens: a file of lines \"TOKEN admin\", \"TOKEN agent EMAIL\" or \"TOKEN user EMAIL\"")
+        .env("TOKENS_FILE");
+    Flags.Flag<Integer> maxHeaderBytes = flags.integer("max-header-bytes", MessageLimits.DEFAULT.maxLineLength(),
+        "largest request head (request line and headers) accepted; larger gets 431");
+    Flags.Flag<Integer> maxHeaders = flags.integer("max-headers", MessageLimits.DEFAULT.maxHeaderCount(),
+        "most header fields in one request; more gets 431");
+    Flags.Flag<Integer> maxThreads = flags.integer("max-threads", 1000,
+        "most request threads; each client waiting for its response holds one");
+    Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
+    flags.parse(args);
+
+    LogFormat.install(debug.get() ? Level.FINE : Level.INFO);
+    StandaloneServer.Builder b = StandaloneServer.builder();
+    try {
+      b.port(port.get()).bind(bind.get()).liveWindow(liveWindow.get()).maxThreads(maxThreads.get())
+          .settings(ProxySettings.builder()
+              .responseTimeout(responseTimeout.get())
+              .pendingTimeout(pendingTimeout.get())
+              .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
+              .build());
+    } catch (IllegalArgumentException e) {
+      throw new Flags.UsageException(e.getMessage(), false);
+    }
+    if (!dataDir.get().isEmpty()) {
+      b.dataDir(Path.of(dataDir.get()));
+    }
+    switch (auth.get()) {
+      case "none" -> {
+        if (!tokensFile.get().isEmpty()) {
+          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
+        }
+        err.println("WARNING: --auth none: anyone who can reach this port may use every backend, act as any"
+            + " agent and change backend records. Use it only on a trusted machine.");
+      }
+      case "tokens" -> {
+        if (tokensFile.get().isEmpty()) {
+          throw new Flags.UsageException("--auth tokens needs --tokens-file", false);
+        }
+        b.tokensFile(Path.of(tokensFile.get()));
+      }
+      default -> throw new Flags.UsageException("--auth must be none or tokens, not \"" + auth.get() + "\"", false);
+    }
+    if (pendingTimeout.get().compareTo(Duration.ofSeconds(55)) > 0) {
+      err.println("WARNING: --pending-timeout " + GoDuration.format(pendingTimeout.get())
+          + " is close to or above the agents' default --proxy-timeout of 60s; their polls may time out");
+    }
+    if (dataDir.get().isEmpty()) {
+      out.println("Backend records are kept in memory only (no --data-dir): a restart forgets them.");
+    }
+    try {
+      return b.build();
+    } catch (java.io.IOException e) {
+      throw new Flags.UsageException(e.getMessage(), false);
+    }
+  }
+
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.toString() : root.getMessage();
+  }
+}

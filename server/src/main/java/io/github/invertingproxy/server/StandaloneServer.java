@@ -1,0 +1,194 @@
+package io.github.invertingproxy.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.agent.AgentEndpointServlet;
+import io.github.invertingproxy.core.memory.BackendRecordFile;
+import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
+import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
+import io.github.invertingproxy.core.proxy.UserProxyServlet;
+import io.github.invertingproxy.core.spi.Identity;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import javax.servlet.DispatcherType;
+import org.eclipse.jetty.ee8.servlet.FilterHolder;
+import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee8.servlet.ServletHolder;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The stand-alone proxy: one port serving the user-facing proxy on every path, the agent calls under
+ * {@code /agent/}, and the admin API under {@code /api/backends}, on in-memory state.
+ */
+public final class StandaloneServer implements AutoCloseable {
+  private final Server jetty;
+  private final ServerConnector connector;
+  private final InMemoryBackendRegistry registry;
+  private final InMemoryExchangeStore store;
+
+  private StandaloneServer(Builder b) throws IOException {
+    this.registry = b.dataDir == null
+        ? InMemoryBackendRegistry.transientRegistry(b.liveWindow, b.clock)
+        : InMemoryBackendRegistry.persistent(b.liveWindow, b.clock, BackendRecordFile.in(b.dataDir));
+    this.store = new InMemoryExchangeStore(b.lease);
+    Identity identity = b.identity != null ? b.identity
+        : b.tokensFile != null ? new TokenIdentity(TokensFile.read(b.tokensFile)) : new OpenIdentity();
+
+    QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
+    threads.setName("proxy");
+    this.jetty = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setRequestHeaderSize(b.settings.messageLimits().maxLineLength());
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    // A proxy passes paths on as sent; the backend decides what encoded separators mean.
+    http.setUriCompliance(UriCompliance.LEGACY);
+    this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    connector.setHost(b.bind);
+    connector.setPort(b.port);
+    connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
+    jetty.addConnector(connector);
+
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    context.addFilter(new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount())), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings));
+    agent.setAsyncSupported(true);
+    context.addServlet(agent, "/agent/*");
+    context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    context.addServlet(new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock)), "/*");
+    jetty.setHandler(context.get());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public StandaloneServer start() throws Exception {
+    jetty.start();
+    return this;
+  }
+
+  /** The port actually bound (useful with port 0). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** The base URL, ending with {@code /}; agents use it as their {@code --proxy}. */
+  public String url() {
+    String host = connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "127.0.0.1" : connector.getHost();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return "http://" + host + ":" + port() + "/";
+  }
+
+  public InMemoryBackendRegistry registry() {
+    return registry;
+  }
+
+  public InMemoryExchangeStore exchanges() {
+    return store;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      jetty.stop();
+    } finally {
+      store.close();
+      registry.save();
+    }
+  }
+
+  public static final class Builder {
+    private String bind = "127.0.0.1";
+    private int port = 8080;
+    private Path dataDir;
+    private Path tokensFile;
+    private Identity identity;
+    private ProxySettings settings = ProxySettings.defaults();
+    private Duration liveWindow = Duration.ofMinutes(5);
+    private Duration lease = Duration.ofSeconds(5);
+    private int maxThreads = 1000;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    public Builder bind(String bind) {
+      this.bind = requireNonNull(bind, "bind");
+      return this;
+    }
+
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Persist backend records in {@code backends.json} in this folder; null keeps them in memory only. */
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = dataDir;
+      return this;
+    }
+
+    /** {@code --auth tokens}: bearer tokens from this file; see {@link TokensFile}. */
+    public Builder tokensFile(Path tokensFile) {
+      this.tokensFile = requireNonNull(tokensFile, "tokensFile");
+      return this;
+    }
+
+    /** Any other way of telling who calls; overrides {@link #tokensFile}. */
+    public Builder identity(Identity identity) {
+      this.identity = requireNonNull(identity, "identity");
+      return this;
+    }
+
+    public Builder settings(ProxySettings settings) {
+      this.settings = requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /** How recently an agent must have polled for its backend to count as live. */
+    public Builder liveWindow(Duration liveWindow) {
+      this.liveWindow = requireNonNull(liveWindow, "liveWindow");
+      return this;
+    }
+
+    /** How long a listed request stays reserved for the agent that got it before it is listed again. */
+    public Builder lease(Duration lease) {
+      this.lease = requireNonNull(lease, "lease");
+      return this;
+    }
+
+    public Builder maxThreads(int maxThreads) {
+      if (maxThreads < 16) {
+        throw new IllegalArgumentException("maxThreads must be at least 16, was " + maxThreads);
+      }
+      this.maxThreads = maxThreads;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public StandaloneServer build() throws IOException {
+      return new StandaloneServer(this);
+    }
+  }
+}
