@@ -96,10 +96,17 @@ public final class UserProxyServlet extends HttpServlet {
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
     }
-    int status = 500;
+    int status = 0;
     long bytes = 0;
     try {
-      Optional<AgentResponse> agentResponse = store.awaitResponse(id, settings.responseTimeout());
+      Optional<AgentResponse> agentResponse;
+      try {
+        agentResponse = store.awaitResponse(id, settings.responseTimeout());
+      } catch (IOException e) {
+        status = 502;
+        PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
+        return;
+      }
       if (agentResponse.isEmpty()) {
         status = 504;
         PlainText.send(response, 504, "Gateway timeout: the agent of backend \"" + backend.id()
@@ -115,6 +122,7 @@ public final class UserProxyServlet extends HttpServlet {
       PlainText.send(response, 503, "Service unavailable: the proxy is shutting down");
     } finally {
       store.finish(id);
+      // 0: the relay failed mid-way and the container aborts the client's connection.
       ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);
     }
   }

@@ -1,0 +1,66 @@
+package io.github.invertingproxy.server;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.Test;
+
+public class ServerMainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return ServerMain.run(args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String errText() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  public void unknownFlagExitsWithTwoAndOneLine() {
+    assertEquals(2, run("--nope"));
+    assertEquals("inverting-proxy-server: unknown flag --nope (run inverting-proxy-server --help for the list)\n", errText());
+  }
+
+  @Test
+  public void badDurationNamesTheFlag() {
+    assertEquals(2, run("--response-timeout", "soon"));
+    assertTrue(errText(), errText().startsWith("inverting-proxy-server: invalid value for flag --response-timeout"));
+  }
+
+  @Test
+  public void tokensAuthWithoutFileIsRefused() {
+    assertEquals(2, run("--auth", "tokens"));
+    assertEquals("inverting-proxy-server: --auth tokens needs --tokens-file\n", errText());
+  }
+
+  @Test
+  public void missingTokensFileIsRefused() {
+    assertEquals(2, run("--auth", "tokens", "--tokens-file", "/nonexistent/tokens"));
+    assertTrue(errText(), errText().contains("/nonexistent/tokens does not exist"));
+  }
+
+  @Test
+  public void helpListsEveryFlagAndExitsZero() {
+    assertEquals(0, run("--help"));
+    String help = out.toString(StandardCharsets.UTF_8);
+    for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
+        "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--debug"}) {
+      assertTrue(flag + " missing from help", help.contains(flag));
+    }
+  }
+
+  @Test
+  public void portInUseIsOneClearLine() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      assertEquals(1, run("--port", Integer.toString(taken.getLocalPort())));
+      assertTrue(errText(), errText().contains("cannot start"));
+    }
+  }
+}
