@@ -16,7 +16,9 @@ public final class ServerMain {
   private ServerMain() {}
 
   public static void main(String[] args) {
-    int code = run(args, System.getenv(), System.out, System.err);
+    int code = args.length > 0 && args[0].equals("backends")
+        ? BackendsCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.getenv(), System.out, System.err)
+        : run(args, System.getenv(), System.out, System.err);
     if (code != 0) {
       System.exit(code);
     }
@@ -61,7 +63,8 @@ public final class ServerMain {
       throws Flags.UsageException {
     Flags flags = new Flags("inverting-proxy-server",
         "The stand-alone inverting proxy. One port serves the user-facing proxy on every path, the agent\n"
-            + "calls under /agent/, and the admin API under /api/backends.", env);
+            + "calls under /agent/, and the admin API under /api/backends.\n"
+            + "Manage backend records with: inverting-proxy-server backends list|get|add|delete (see backends --help).", env);
     Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
     Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
         "address to listen on; 0.0.0.0 for every interface").env("BIND");

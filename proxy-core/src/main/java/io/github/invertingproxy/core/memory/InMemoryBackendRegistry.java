@@ -120,6 +120,11 @@ public final class InMemoryBackendRegistry implements BackendRegistry {
     }
   }
 
+  /** When the backend's agent last polled, if it has since this process started. */
+  public Optional<Instant> lastSeen(String backendId) {
+    return Optional.ofNullable(lastSeen.get(backendId));
+  }
+
   /** Saves the records with their last-used times; called on change and at shutdown. */
   public synchronized void save() {
     if (file != null) {

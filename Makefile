@@ -1,0 +1,30 @@
+# Inverting Proxy for Java. Needs JDK 17+, Maven and make.
+MVN ?= mvn -B
+PORT ?= 8080
+
+SERVER_JAR := server/target/inverting-proxy-server.jar
+AGENT_JAR := agent/target/inverting-proxy-agent.jar
+
+.PHONY: help build test run clean
+
+help:
+	@echo "make run     start the stand-alone proxy, a demo backend and an agent (PORT=$(PORT))"
+	@echo "make test    build and run every test (mvn verify)"
+	@echo "make build   build the jars and WARs without testing"
+	@echo "make clean   remove build output and run/"
+
+build:
+	$(MVN) -q -DskipTests install
+
+test:
+	$(MVN) verify
+
+run:
+	$(MVN) -q -DskipTests -pl server,agent -am install
+	PORT=$(PORT) bash scripts/run-local.sh
+
+clean:
+	$(MVN) -q clean
+	rm -rf run
+
+-include appengine.mk
