@@ -1,0 +1,61 @@
+package io.github.invertingproxy.agent;
+
+import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Map;
+
+/**
+ * The agent's command line. Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a fatal
+ * error, 2 on unusable flags. Run with {@code --help} for the flags.
+ */
+public final class AgentMain {
+  private AgentMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv(), System.out, System.err));
+  }
+
+  /**
+   * Runs the agent until it is stopped by a signal, without calling {@code System.exit}.
+   *
+   * @return the exit status
+   */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    AgentOptions options;
+    try {
+      options = AgentOptions.parse(args, env);
+    } catch (Flags.UsageException e) {
+      if (e.isHelp()) {
+        out.print(e.getMessage());
+        out.flush();
+        return 0;
+      }
+      err.println(AgentOptions.PROGRAM + ": " + e.getMessage());
+      return 2;
+    }
+    try {
+      // Fail at once on a token file that cannot be read, rather than on every poll.
+      options.credentials().authorizationHeader();
+    } catch (IOException e) {
+      err.println(AgentOptions.PROGRAM + ": --credentials " + options.credentials() + ": " + e.getMessage());
+      return 1;
+    }
+    LogLineFormatter.install(options.debug(), err);
+    ForwardingAgent agent = options.toAgent();
+    try {
+      agent.start();
+    } catch (RuntimeException e) {
+      err.println(AgentOptions.PROGRAM + ": cannot start: " + e.getMessage());
+      return 1;
+    }
+    TerminationSignals.onTermination(agent::close);
+    try {
+      agent.awaitStopped();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      agent.close();
+    }
+    return agent.failed() ? 1 : 0;
+  }
+}

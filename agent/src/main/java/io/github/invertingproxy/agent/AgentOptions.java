@@ -1,0 +1,145 @@
+package io.github.invertingproxy.agent;
+
+import io.github.invertingproxy.protocol.flags.Flags;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The agent's command line: the original Go agent's flag names and defaults, with the Docker image's
+ * environment variables ({@code PROXY}, {@code BACKEND}, {@code HOSTNAME} and {@code PORT}) as
+ * fallbacks, plus a few of our own.
+ */
+record AgentOptions(
+    String proxy,
+    String backend,
+    String host,
+    Duration proxyTimeout,
+    Duration requestForwardingTimeout,
+    boolean forwardUserId,
+    boolean stripCredentials,
+    boolean debug,
+    boolean disableSslForTest,
+    ProxyCredentials credentials,
+    int maxConcurrentRequests,
+    Duration gracefulShutdownTimeout) {
+
+  static final String PROGRAM = "inverting-proxy-agent";
+  private static final String SUMMARY =
+      "Forwards requests from an inverting proxy to a backend server: polls the proxy for client\n"
+          + "requests, replays them against the backend and streams the responses back.";
+
+  /**
+   * Parses and checks a command line.
+   *
+   * @throws Flags.UsageException with a one-line message naming the flag at fault, or the help text
+   */
+  static AgentOptions parse(String[] args, Map<String, String> env) throws Flags.UsageException {
+    Flags flags = new Flags(PROGRAM, SUMMARY, env);
+    Flags.Flag<String> proxy = flags.string("proxy", "",
+        "URL (including scheme) of the inverting proxy; a missing final / is added").env("PROXY");
+    Flags.Flag<String> backend = flags.string("backend", "", "Unique ID for this backend").env("BACKEND");
+    Flags.Flag<String> host = flags.string("host", ForwardingAgent.DEFAULT_TARGET,
+        "Hostname (including port) of the backend server, host:port or http://host:port\n"
+            + "[env PORT: localhost:$PORT, or $HOSTNAME:$PORT when HOSTNAME is set too]");
+    Flags.Flag<Duration> proxyTimeout = flags.duration("proxy-timeout", ForwardingAgent.DEFAULT_PROXY_TIMEOUT,
+        "Client timeout when sending requests to the inverting proxy").env("PROXY_TIMEOUT");
+    Flags.Flag<Duration> forwardingTimeout = flags.duration("request-forwarding-timeout", Duration.ZERO,
+        "Timeout for forwarding one request to the backend and streaming its response back;\n"
+            + "0 means none").env("REQUEST_FORWARDING_TIMEOUT");
+    Flags.Flag<Boolean> forwardUserId = flags.bool("forward-user-id", false,
+        "Whether or not to include the ID (email address) of the end user in requests to the backend")
+        .env("FORWARD_USER_ID");
+    Flags.Flag<Boolean> stripCredentials = flags.bool("strip-credentials", false,
+        "Whether to strip the Authorization header from all requests to the backend").env("STRIP_CREDENTIALS");
+    Flags.Flag<String> credentials = flags.string("credentials", "none",
+        "How the agent authenticates to the proxy: none, or token-file:PATH to send\n"
+            + "\"Authorization: Bearer <file content>\" (the file is read again when it changes)")
+        .env("PROXY_CREDENTIALS");
+    Flags.Flag<Integer> maxConcurrent = flags.integer("max-concurrent-requests",
+        ForwardingAgent.DEFAULT_MAX_CONCURRENT_REQUESTS,
+        "How many requests are forwarded at once; more wait their turn (a streaming response holds one)");
+    Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout",
+        ForwardingAgent.DEFAULT_SHUTDOWN_GRACE_PERIOD,
+        "On SIGTERM, how long requests in flight may take to finish");
+    Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages");
+    Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
+        "Accept any certificate from an https proxy; for tests with a self-signed proxy only");
+
+    List<String> rest = flags.parse(args);
+    if (!rest.isEmpty()) {
+      throw new Flags.UsageException("unexpected argument \"" + rest.get(0) + "\" (flags start with --)", false);
+    }
+    if (proxy.get().isEmpty()) {
+      throw new Flags.UsageException(
+          "missing --proxy (or PROXY): the URL of the inverting proxy, such as https://proxy.example.com/", false);
+    }
+    if (backend.get().isEmpty()) {
+      throw new Flags.UsageException("missing --backend (or BACKEND): the ID of the backend this agent serves", false);
+    }
+    String target = host.get();
+    String port = env.getOrDefault("PORT", "");
+    if (!host.isSet() && !port.isEmpty()) {
+      String hostname = env.getOrDefault("HOSTNAME", "");
+      target = (hostname.isEmpty() ? "localhost" : hostname) + ":" + port;
+    }
+    AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
+        forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
+        parseCredentials(credentials.get()), maxConcurrent.get(), grace.get());
+    options.check();
+    return options;
+  }
+
+  /** The agent these options describe, not yet started. */
+  ForwardingAgent toAgent() {
+    return ForwardingAgent.builder()
+        .proxyUrl(proxy)
+        .backendId(backend)
+        .target(host)
+        .credentials(credentials)
+        .proxyTimeout(proxyTimeout)
+        .requestForwardingTimeout(requestForwardingTimeout)
+        .forwardUserId(forwardUserId)
+        .stripCredentials(stripCredentials)
+        .disableSslForTest(disableSslForTest)
+        .maxConcurrentRequests(maxConcurrentRequests)
+        .shutdownGracePeriod(gracefulShutdownTimeout)
+        .build();
+  }
+
+  /** The proxy URL as the agent will use it: with a final {@code /}. */
+  String proxyUrl() {
+    return Origin.parseProxyUrl(proxy).url();
+  }
+
+  private void check() throws Flags.UsageException {
+    ForwardingAgent.Builder b = ForwardingAgent.builder();
+    check("--proxy", () -> b.proxyUrl(proxy));
+    check("--backend", () -> b.backendId(backend));
+    check(host.equals(ForwardingAgent.DEFAULT_TARGET) ? "--host" : "--host (or PORT)", () -> b.target(host));
+    check("--proxy-timeout", () -> b.proxyTimeout(proxyTimeout));
+    check("--request-forwarding-timeout", () -> b.requestForwardingTimeout(requestForwardingTimeout));
+    check("--max-concurrent-requests", () -> b.maxConcurrentRequests(maxConcurrentRequests));
+    check("--graceful-shutdown-timeout", () -> b.shutdownGracePeriod(gracefulShutdownTimeout));
+  }
+
+  private static void check(String flag, Runnable setter) throws Flags.UsageException {
+    try {
+      setter.run();
+    } catch (IllegalArgumentException e) {
+      throw new Flags.UsageException("invalid " + flag + ": " + e.getMessage(), false);
+    }
+  }
+
+  private static ProxyCredentials parseCredentials(String spec) throws Flags.UsageException {
+    if (spec.equals("none")) {
+      return ProxyCredentials.none();
+    }
+    if (spec.startsWith("token-file:") && spec.length() > "token-file:".length()) {
+      return ProxyCredentials.tokenFile(Path.of(spec.substring("token-file:".length())));
+    }
+    throw new Flags.UsageException(
+        "invalid --credentials \"" + spec + "\": expected none or token-file:PATH", false);
+  }
+}

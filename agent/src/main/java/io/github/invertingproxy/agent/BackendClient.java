@@ -1,0 +1,141 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.BodyFraming;
+import io.github.invertingproxy.protocol.HeaderField;
+import io.github.invertingproxy.protocol.IncomingMessage;
+import io.github.invertingproxy.protocol.RequestHead;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentLengthStrategy;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.impl.DefaultContentLengthStrategy;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
+
+/**
+ * Replays client requests against the backend over pooled keep-alive connections, byte for byte:
+ * method, target as sent (still percent-encoded), every header in order and case, Host included, and
+ * the body in its own framing. No request interceptor runs; nothing is added or rewritten here.
+ */
+final class BackendClient {
+  /** Methods that a stale keep-alive connection may be retried for, as Go's transport does. */
+  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+  /**
+   * Frames a replayed body as the client's request did, rather than as httpcore5 reads the headers,
+   * which refuses repeated equal Content-Length fields that the protocol's reader accepts.
+   */
+  static final ContentLengthStrategy FRAMING_OF_BODY = message -> {
+    if (message instanceof ClassicHttpRequest r && r.getEntity() instanceof StreamedRequestBody body) {
+      return body.isChunked() ? ContentLengthStrategy.CHUNKED : body.getContentLength();
+    }
+    return DefaultContentLengthStrategy.INSTANCE.determineLength(message);
+  };
+
+  private final ConnectionPool pool;
+  private final HttpRequestExecutor executor;
+  private final ScheduledExecutorService timer;
+  private final Duration forwardingTimeout;
+
+  /** @param forwardingTimeout the most one exchange may take, body included; zero for no limit */
+  BackendClient(ConnectionPool pool, HttpRequestExecutor executor, ScheduledExecutorService timer,
+      Duration forwardingTimeout) {
+    this.pool = requireNonNull(pool, "pool");
+    this.executor = requireNonNull(executor, "executor");
+    this.timer = requireNonNull(timer, "timer");
+    this.forwardingTimeout = requireNonNull(forwardingTimeout, "forwardingTimeout");
+  }
+
+  Origin origin() {
+    return pool.origin();
+  }
+
+  /**
+   * Sends {@code head} with the body of {@code request} and waits for the response head.
+   *
+   * @throws BackendFailure when no response head arrives: unreachable, refused, timed out, closed or
+   *     malformed
+   */
+  BackendExchange send(RequestHead head, IncomingMessage<RequestHead> request) throws BackendFailure {
+    boolean hasBody = !(request.framing() instanceof BodyFraming.None);
+    for (int attempt = 0; ; attempt++) {
+      ConnectionPool.Lease lease;
+      try {
+        lease = pool.lease();
+      } catch (IOException | RuntimeException e) {
+        throw BackendFailure.unreachable(pool.origin(), e);
+      }
+      StreamedRequestBody body = hasBody ? new StreamedRequestBody(request) : null;
+      ClassicHttpRequest replay = new BasicClassicHttpRequest(head.method(), (HttpHost) null, head.target());
+      for (HeaderField f : head.headers()) {
+        replay.addHeader(new BasicHeader(f.name(), f.value()));
+      }
+      replay.setEntity(body);
+      Deadline deadline = new Deadline(lease);
+      HttpCoreContext context = HttpCoreContext.create();
+      try {
+        lease.setSocketTimeout(Duration.ZERO);
+        ClassicHttpResponse response = executor.execute(replay, lease.connection(), context);
+        return new BackendExchange(pool.origin(), replay, response, body, lease, context, executor, deadline);
+      } catch (IOException | HttpException | RuntimeException e) {
+        deadline.cancel();
+        lease.discard();
+        if (deadline.expired()) {
+          throw BackendFailure.timedOut(pool.origin(), forwardingTimeout, e);
+        }
+        if (e instanceof StreamedRequestBody.ProxyReadException) {
+          throw BackendFailure.requestBodyUnreadable(e);
+        }
+        // A kept-alive connection that the backend closed meanwhile fails at once; a fresh one may not.
+        if (attempt == 0 && lease.reused() && body == null && e instanceof IOException
+            && IDEMPOTENT.contains(head.method())) {
+          continue;
+        }
+        throw BackendFailure.failed(pool.origin(), e);
+      }
+    }
+  }
+
+  /** The --request-forwarding-timeout of one exchange: when it passes, the connection is cut. */
+  final class Deadline {
+    private final AtomicBoolean expired = new AtomicBoolean();
+    private final ScheduledFuture<?> task;
+
+    private Deadline(ConnectionPool.Lease lease) {
+      if (forwardingTimeout.isZero()) {
+        task = null;
+      } else {
+        task = timer.schedule(() -> {
+          expired.set(true);
+          lease.discard();
+        }, forwardingTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
+
+    boolean expired() {
+      return expired.get();
+    }
+
+    Duration timeout() {
+      return forwardingTimeout;
+    }
+
+    void cancel() {
+      if (task != null) {
+        task.cancel(false);
+      }
+    }
+  }
+}

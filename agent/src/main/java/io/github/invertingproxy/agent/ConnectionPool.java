@@ -1,0 +1,251 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
+import org.apache.hc.core5.http.ContentLengthStrategy;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * Keep-alive HTTP/1.1 connections to one origin. A connection that sat idle for a while is checked
+ * before reuse, because the peer may have closed it in the meantime, and one idle for too long is
+ * dropped: servers close idle connections, and writing a request into one that is closing loses it.
+ */
+final class ConnectionPool implements Closeable {
+  /** Reuse without a check when idle for less than this, as HttpClient's validate-after-inactivity. */
+  private static final long CHECK_AFTER_IDLE_NANOS = Duration.ofSeconds(1).toNanos();
+  /** Shorter than the idle timeouts of common servers (Jetty 30 s, Go 90 s when set, nginx 75 s). */
+  private static final long MAX_IDLE_NANOS = Duration.ofSeconds(25).toNanos();
+
+  private final Origin origin;
+  private final SSLSocketFactory tls;
+  private final boolean verifyHostname;
+  private final Duration connectTimeout;
+  private final Http1Config http1Config;
+  private final ContentLengthStrategy outgoingLength;
+  private final int maxIdle;
+  private final Deque<Idle> idle = new ArrayDeque<>();
+  private final Set<DefaultBHttpClientConnection> leased = ConcurrentHashMap.newKeySet();
+  private boolean closed;
+
+  /**
+   * @param trustAnyCertificate for {@code --disable-ssl-for-test}: accept any certificate and host name
+   * @param outgoingLength how request bodies are framed, or null for httpcore5's default (from headers)
+   */
+  ConnectionPool(Origin origin, boolean trustAnyCertificate, Duration connectTimeout, Http1Config http1Config,
+      ContentLengthStrategy outgoingLength, int maxIdle) {
+    this.origin = requireNonNull(origin, "origin");
+    this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout");
+    this.http1Config = requireNonNull(http1Config, "http1Config");
+    this.outgoingLength = outgoingLength;
+    this.maxIdle = maxIdle;
+    this.verifyHostname = !trustAnyCertificate;
+    this.tls = origin.tls() ? socketFactory(trustAnyCertificate) : null;
+  }
+
+  Origin origin() {
+    return origin;
+  }
+
+  /** A connection for one exchange: an idle one that is still good, or a new one. */
+  Lease lease() throws IOException {
+    while (true) {
+      Idle candidate;
+      synchronized (this) {
+        if (closed) {
+          throw new IOException("connection pool for " + origin + " is closed");
+        }
+        candidate = idle.pollFirst();
+      }
+      if (candidate == null) {
+        break;
+      }
+      long idleNanos = System.nanoTime() - candidate.since;
+      if (idleNanos > MAX_IDLE_NANOS || (idleNanos > CHECK_AFTER_IDLE_NANOS && isStale(candidate.connection))) {
+        candidate.connection.close(CloseMode.IMMEDIATE);
+        continue;
+      }
+      leased.add(candidate.connection);
+      return new Lease(candidate.connection, true);
+    }
+    DefaultBHttpClientConnection connection = connect();
+    leased.add(connection);
+    synchronized (this) {
+      if (closed) {
+        leased.remove(connection);
+        connection.close(CloseMode.IMMEDIATE);
+        throw new IOException("connection pool for " + origin + " is closed");
+      }
+    }
+    return new Lease(connection, false);
+  }
+
+  /** True when the peer closed the connection (or sent something unasked) while it was idle. */
+  private static boolean isStale(DefaultBHttpClientConnection connection) {
+    try {
+      return connection.isStale();
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  private DefaultBHttpClientConnection connect() throws IOException {
+    Socket socket = new Socket();
+    try {
+      socket.setTcpNoDelay(true);
+      socket.setKeepAlive(true);
+      socket.connect(new InetSocketAddress(origin.host(), origin.port()), (int) connectTimeout.toMillis());
+      DefaultBHttpClientConnection connection =
+          new DefaultBHttpClientConnection(http1Config, null, null, null, outgoingLength, null, null);
+      if (tls == null) {
+        connection.bind(socket);
+        return connection;
+      }
+      SSLSocket sslSocket = (SSLSocket) tls.createSocket(socket, origin.host(), origin.port(), true);
+      if (verifyHostname) {
+        SSLParameters parameters = sslSocket.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        sslSocket.setSSLParameters(parameters);
+      }
+      sslSocket.setSoTimeout((int) connectTimeout.toMillis());
+      sslSocket.startHandshake();
+      connection.bind(sslSocket, socket);
+      return connection;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private void release(DefaultBHttpClientConnection connection, boolean reusable) {
+    leased.remove(connection);
+    if (reusable && connection.isOpen()) {
+      synchronized (this) {
+        if (!closed && idle.size() < maxIdle) {
+          idle.addFirst(new Idle(connection, System.nanoTime()));
+          return;
+        }
+      }
+    }
+    connection.close(CloseMode.IMMEDIATE);
+  }
+
+  /** Closes every connection, idle or in use; exchanges still running fail with an IOException. */
+  @Override
+  public void close() {
+    List<DefaultBHttpClientConnection> all = new ArrayList<>();
+    synchronized (this) {
+      closed = true;
+      for (Idle i : idle) {
+        all.add(i.connection);
+      }
+      idle.clear();
+    }
+    all.addAll(leased);
+    for (DefaultBHttpClientConnection c : all) {
+      c.close(CloseMode.IMMEDIATE);
+    }
+  }
+
+  synchronized int idleCount() {
+    return idle.size();
+  }
+
+  private static SSLSocketFactory socketFactory(boolean trustAnyCertificate) {
+    try {
+      if (!trustAnyCertificate) {
+        return SSLContext.getDefault().getSocketFactory();
+      }
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {new TrustAnyCertificate()}, null);
+      return context.getSocketFactory();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("TLS is not available in this JVM: " + e.getMessage(), e);
+    }
+  }
+
+  /** One connection on loan; give it back with {@link #release} or {@link #discard}, once. */
+  final class Lease {
+    private final DefaultBHttpClientConnection connection;
+    private final boolean reused;
+    private boolean done;
+
+    private Lease(DefaultBHttpClientConnection connection, boolean reused) {
+      this.connection = connection;
+      this.reused = reused;
+    }
+
+    DefaultBHttpClientConnection connection() {
+      return connection;
+    }
+
+    /** True when the connection served an earlier exchange, so a failure may only mean it went stale. */
+    boolean reused() {
+      return reused;
+    }
+
+    void setSocketTimeout(Duration timeout) {
+      connection.setSocketTimeout(timeout.isZero() ? Timeout.INFINITE : Timeout.of(timeout));
+    }
+
+    /** Gives the connection back; it is kept for reuse only when {@code reusable}. */
+    synchronized void release(boolean reusable) {
+      if (!done) {
+        done = true;
+        ConnectionPool.this.release(connection, reusable);
+      }
+    }
+
+    /**
+     * Closes the connection at once, unblocking any thread reading from it. Safe from any thread; does
+     * nothing once the connection was given back.
+     */
+    void discard() {
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        done = true;
+      }
+      connection.close(CloseMode.IMMEDIATE);
+      ConnectionPool.this.release(connection, false);
+    }
+  }
+
+  private record Idle(DefaultBHttpClientConnection connection, long since) {}
+
+  /** For {@code --disable-ssl-for-test} only: a proxy with a self-signed certificate on a test machine. */
+  private static final class TrustAnyCertificate implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+}

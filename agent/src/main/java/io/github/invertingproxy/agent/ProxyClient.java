@@ -1,0 +1,282 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.AgentPaths;
+import io.github.invertingproxy.protocol.IncomingMessage;
+import io.github.invertingproxy.protocol.MessageLimits;
+import io.github.invertingproxy.protocol.MessageReader;
+import io.github.invertingproxy.protocol.PendingRequestIds;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
+import io.github.invertingproxy.protocol.RequestHead;
+import io.github.invertingproxy.protocol.RequestStartTime;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
+
+/**
+ * The agent's three calls to the proxy (PROTOCOL.md): {@code agent/pending}, {@code agent/request}
+ * and {@code agent/response}, over pooled keep-alive connections. The last two are retried up to
+ * twice on network errors and 5xx answers, as by the original agent.
+ */
+final class ProxyClient {
+  private static final Logger LOG = Logger.getLogger(ProxyClient.class.getName());
+  static final int MAX_RETRIES = 2;
+  /** The original truncates a pending list at 1 MB too; a real one is a few ids. */
+  private static final int MAX_PENDING_BYTES = 1024 * 1024;
+  private static final String USER_AGENT = "inverting-proxy-agent-java";
+
+  private final Origin.ProxyBase base;
+  private final String backendId;
+  private final ProxyCredentials credentials;
+  private final ConnectionPool pool;
+  private final HttpRequestExecutor executor;
+  private final Duration timeout;
+  private volatile ConnectionPool.Lease currentPoll;
+
+  ProxyClient(Origin.ProxyBase base, String backendId, ProxyCredentials credentials, ConnectionPool pool,
+      HttpRequestExecutor executor, Duration timeout) {
+    this.base = requireNonNull(base, "base");
+    this.backendId = requireNonNull(backendId, "backendId");
+    this.credentials = requireNonNull(credentials, "credentials");
+    this.pool = requireNonNull(pool, "pool");
+    this.executor = requireNonNull(executor, "executor");
+    this.timeout = requireNonNull(timeout, "timeout");
+  }
+
+  /** One long poll: the ids the proxy lists, possibly none. Not retried here; the poll loop backs off. */
+  List<String> pending() throws IOException {
+    ClassicHttpRequest call = call("GET", AgentPaths.PENDING);
+    ConnectionPool.Lease lease = pool.lease();
+    currentPoll = lease;
+    int status;
+    byte[] body;
+    try {
+      lease.setSocketTimeout(timeout);
+      HttpCoreContext context = HttpCoreContext.create();
+      ClassicHttpResponse response = execute(call, lease, context);
+      status = response.getCode();
+      body = readAtMost(response.getEntity(), MAX_PENDING_BYTES, lease);
+      lease.release(executor.keepAlive(call, response, lease.connection(), context));
+    } catch (IOException | RuntimeException e) {
+      lease.discard();
+      throw e;
+    } finally {
+      currentPoll = null;
+    }
+    if (body == null) {
+      throw new IOException("proxy's answer to agent/pending is longer than " + MAX_PENDING_BYTES + " bytes");
+    }
+    if (status != 200) {
+      throw new IOException("proxy answered " + status + " to agent/pending" + describeBody(body));
+    }
+    try {
+      return PendingRequestIds.parse(new String(body, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("proxy sent an unusable agent/pending answer: " + e.getMessage(), e);
+    }
+  }
+
+  /** Ends a long poll in progress, so that shutting down need not wait for the proxy's answer. */
+  void abortPoll() {
+    ConnectionPool.Lease lease = currentPoll;
+    if (lease != null) {
+      lease.discard();
+    }
+  }
+
+  /**
+   * Reads the client request {@code id} from the proxy. The request body is left on the connection,
+   * to stream on to the backend; close the result when done with it.
+   *
+   * @throws IOException when the proxy does not answer 200 with a parseable request and a valid
+   *     start time after the retries
+   */
+  FetchedRequest fetchRequest(String id) throws IOException {
+    Backoff backoff = new Backoff();
+    for (int attempt = 0; ; attempt++) {
+      ClassicHttpRequest call = call("GET", AgentPaths.REQUEST);
+      call.addHeader(ProtocolHeaders.REQUEST_ID, id);
+      ConnectionPool.Lease lease;
+      ClassicHttpResponse response;
+      HttpCoreContext context = HttpCoreContext.create();
+      try {
+        lease = pool.lease();
+      } catch (IOException e) {
+        if (attempt < MAX_RETRIES) {
+          retryAfter(backoff, "agent/request", id, e.getMessage());
+          continue;
+        }
+        throw e;
+      }
+      int status;
+      byte[] body = null;
+      try {
+        lease.setSocketTimeout(timeout);
+        response = execute(call, lease, context);
+        status = response.getCode();
+        if (status != 200) {
+          body = readAtMost(response.getEntity(), 4096, lease);
+          lease.release(executor.keepAlive(call, response, lease.connection(), context));
+        }
+      } catch (IOException e) {
+        lease.discard();
+        if (attempt < MAX_RETRIES) {
+          retryAfter(backoff, "agent/request", id, e.getMessage());
+          continue;
+        }
+        throw e;
+      }
+      if (status != 200) {
+        if (status >= 500 && attempt < MAX_RETRIES) {
+          retryAfter(backoff, "agent/request", id, "status " + status);
+          continue;
+        }
+        throw new IOException("proxy answered " + status + " to agent/request"
+            + (status == 404 ? " (unknown or expired request id)" : "") + describeBody(body));
+      }
+      try {
+        Instant startTime = RequestStartTime.parse(header(response, ProtocolHeaders.REQUEST_START_TIME));
+        String user = header(response, ProtocolHeaders.USER_ID);
+        HttpEntity entity = response.getEntity();
+        InputStream outer = entity == null ? InputStream.nullInputStream() : entity.getContent();
+        IncomingMessage<RequestHead> message = MessageReader.readRequest(outer, MessageLimits.DEFAULT);
+        return new FetchedRequest(id, user == null ? "" : user, startTime, message, outer,
+            () -> executor.keepAlive(call, response, lease.connection(), context), lease);
+      } catch (IllegalArgumentException e) {
+        // The original fails a request without a usable start time; so do we.
+        lease.discard();
+        throw new IOException("proxy's agent/request answer is unusable: " + e.getMessage(), e);
+      } catch (IOException | RuntimeException e) {
+        lease.discard();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Posts the backend's response for {@code id}, streaming it as it is produced.
+   *
+   * @return the proxy's status: 200 once relayed, 404 when no client waits for it any more
+   * @throws IOException when the call fails after the retries, or half-way (then it cannot be retried)
+   */
+  int postResponse(String id, SerializedResponse response) throws IOException {
+    Backoff backoff = new Backoff();
+    for (int attempt = 0; ; attempt++) {
+      ClassicHttpRequest call = call("POST", AgentPaths.RESPONSE);
+      call.addHeader(ProtocolHeaders.REQUEST_ID, id);
+      call.addHeader("Content-Type", "text/plain");
+      call.addHeader("Transfer-Encoding", "chunked");
+      call.setEntity(response);
+      ConnectionPool.Lease lease;
+      try {
+        lease = pool.lease();
+      } catch (IOException e) {
+        if (attempt < MAX_RETRIES) {
+          retryAfter(backoff, "agent/response", id, e.getMessage());
+          continue;
+        }
+        throw e;
+      }
+      response.onFailure(lease::discard);
+      HttpCoreContext context = HttpCoreContext.create();
+      ClassicHttpResponse answer;
+      try {
+        lease.setSocketTimeout(timeout);
+        answer = execute(call, lease, context);
+        readAtMost(answer.getEntity(), 4096, lease);
+        lease.release(executor.keepAlive(call, answer, lease.connection(), context));
+      } catch (IOException e) {
+        lease.discard();
+        if (response.canRetry() && attempt < MAX_RETRIES) {
+          retryAfter(backoff, "agent/response", id, e.getMessage());
+          continue;
+        }
+        throw e;
+      }
+      int status = answer.getCode();
+      if (status >= 500 && response.canRetry() && attempt < MAX_RETRIES) {
+        retryAfter(backoff, "agent/response", id, "status " + status);
+        continue;
+      }
+      return status;
+    }
+  }
+
+  private ClassicHttpRequest call(String method, String agentPath) throws IOException {
+    ClassicHttpRequest call = new BasicClassicHttpRequest(method, (HttpHost) null, base.target(agentPath));
+    call.addHeader("Host", base.origin().authority());
+    call.addHeader("User-Agent", USER_AGENT);
+    call.addHeader(ProtocolHeaders.BACKEND_ID, backendId);
+    credentials.authorizationHeader().ifPresent(value -> call.addHeader("Authorization", value));
+    return call;
+  }
+
+  private ClassicHttpResponse execute(ClassicHttpRequest call, ConnectionPool.Lease lease, HttpCoreContext context)
+      throws IOException {
+    try {
+      return executor.execute(call, lease.connection(), context);
+    } catch (HttpException e) {
+      throw new IOException("proxy broke HTTP/1.1 answering " + call.getPath() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void retryAfter(Backoff backoff, String call, String id, String reason) throws IOException {
+    Duration wait = backoff.next();
+    LOG.log(Level.FINE, "{0} for {1} failed ({2}); retrying in {3} ms",
+        new Object[] {call, id, reason, wait.toMillis()});
+    try {
+      Thread.sleep(wait.toMillis(), wait.toNanosPart() % 1_000_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to retry " + call);
+    }
+  }
+
+  private static String header(ClassicHttpResponse response, String name) {
+    Header h = response.getFirstHeader(name);
+    return h == null ? null : h.getValue();
+  }
+
+  /**
+   * Reads a short answer whole. A longer one is not drained (that could take long): the connection is
+   * dropped instead, and the result is null.
+   */
+  private static byte[] readAtMost(HttpEntity entity, int limit, ConnectionPool.Lease lease) throws IOException {
+    if (entity == null) {
+      return new byte[0];
+    }
+    InputStream in = entity.getContent();
+    byte[] bytes = in.readNBytes(limit + 1);
+    if (bytes.length > limit) {
+      lease.discard();
+      return null;
+    }
+    in.close();
+    return bytes;
+  }
+
+  private static String describeBody(byte[] body) {
+    if (body == null) {
+      return "";
+    }
+    String text = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).strip();
+    text = text.replaceAll("[\\r\\n\\t]+", " ");
+    return text.isEmpty() ? "" : ": " + text;
+  }
+}

@@ -1,0 +1,132 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.HeaderField;
+import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.HopByHopHeaders;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
+import io.github.invertingproxy.protocol.RequestHead;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Forwards one proxied request: reads it from the proxy, replays it against the backend, and streams
+ * the backend's response back (or a 502 that says why there is none). Logs one line per request.
+ */
+final class RequestForwarder {
+  private static final Logger LOG = Logger.getLogger(RequestForwarder.class.getName());
+
+  private final ProxyClient proxy;
+  private final BackendClient backend;
+  private final boolean forwardUserId;
+  private final boolean stripCredentials;
+
+  RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials) {
+    this.proxy = requireNonNull(proxy, "proxy");
+    this.backend = requireNonNull(backend, "backend");
+    this.forwardUserId = forwardUserId;
+    this.stripCredentials = stripCredentials;
+  }
+
+  void forward(String id) {
+    long started = System.nanoTime();
+    FetchedRequest fetched;
+    try {
+      fetched = proxy.fetchRequest(id);
+    } catch (IOException e) {
+      LOG.warning(() -> "request " + shortId(id) + ": not forwarded: " + e.getMessage());
+      return;
+    }
+    RequestHead original = fetched.message().head();
+    if (LOG.isLoggable(Level.FINE)) {
+      LOG.fine("request " + shortId(id) + ": " + original.method() + " " + original.path() + " for user \""
+          + fetched.userId() + "\", queued at the proxy for "
+          + Duration.between(fetched.startTime(), Instant.now()).toMillis() + " ms");
+    }
+    BackendExchange exchange = null;
+    SerializedResponse response;
+    String failure = null;
+    try {
+      try {
+        exchange = backend.send(prepare(original, fetched.userId()), fetched.message());
+        if (exchange.requestBodySent()) {
+          fetched.bodyConsumed();
+        }
+        response = exchange.serialize();
+      } catch (BackendFailure e) {
+        failure = e.getMessage();
+        LOG.log(Level.FINE, "request " + shortId(id) + ": " + failure, e.getCause());
+        response = SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
+      }
+      // The request is read; its proxy connection can serve other calls while the response streams.
+      fetched.close();
+      int proxyStatus;
+      try {
+        proxyStatus = proxy.postResponse(id, response);
+      } catch (IOException e) {
+        String why = exchange != null && exchange.timedOut()
+            ? "backend did not finish within the --request-forwarding-timeout"
+            : e.getMessage();
+        LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
+        return;
+      }
+      String line = summary(id, original, response, started);
+      if (proxyStatus == 404) {
+        LOG.info(line + ", but no client was waiting any more (proxy answered 404)");
+      } else if (proxyStatus != 200) {
+        LOG.warning(line + ", but the proxy answered " + proxyStatus + " to agent/response");
+      } else if (failure != null) {
+        LOG.warning(line + ": " + failure);
+      } else {
+        LOG.info(line);
+      }
+    } finally {
+      fetched.close();
+      if (exchange != null) {
+        exchange.close();
+      }
+    }
+  }
+
+  /**
+   * The request as the backend gets it: as the client sent it, less the fields that belong to the
+   * client's own connection (not the body's framing, which the replay keeps), plus what the flags ask.
+   */
+  RequestHead prepare(RequestHead head, String userId) {
+    Headers received = head.headers();
+    List<HeaderField> endToEnd = HopByHopHeaders.strip(received).asList();
+    Headers headers = received.without(f -> !f.is("Transfer-Encoding") && !f.is("Trailer") && !endToEnd.contains(f));
+    if (stripCredentials) {
+      headers = headers.without(f -> f.is("Authorization"));
+    }
+    if (forwardUserId) {
+      // Replace rather than add, so that no forged value from the client can come first.
+      headers = headers.without(f -> f.is(ProtocolHeaders.USER_ID))
+          .plus(new HeaderField(ProtocolHeaders.USER_ID, userId));
+    }
+    if (!headers.contains("Host")) {
+      // HTTP/1.1 needs one; like Go's reverse proxy, name the backend when the client named nothing.
+      List<HeaderField> withHost = new ArrayList<>(headers.size() + 1);
+      withHost.add(new HeaderField("Host", backend.origin().authority()));
+      withHost.addAll(headers.asList());
+      headers = Headers.of(withHost);
+    }
+    return new RequestHead(head.method(), head.target(), headers);
+  }
+
+  private static String summary(String id, RequestHead request, SerializedResponse response, long started) {
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    return "request " + shortId(id) + ": " + request.method() + " " + request.path() + " -> "
+        + response.head().status() + ", " + response.bytes() + " bytes, " + millis + " ms";
+  }
+
+  private static String shortId(String id) {
+    return id.length() <= 12 ? id : id.substring(0, 12);
+  }
+}

@@ -1,0 +1,181 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.BodyFraming;
+import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.MessageWriter;
+import io.github.invertingproxy.protocol.ResponseHead;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+
+/**
+ * The body of {@code agent/response}: the backend's response in HTTP/1.1 wire format, written as the
+ * backend's bytes arrive and flushed after every read, so that a slow or endless response (server-sent
+ * events) reaches the client as it is produced.
+ */
+final class SerializedResponse implements HttpEntity {
+  private static final int BUFFER_SIZE = 32 * 1024;
+
+  private final ResponseHead head;
+  private final BodyFraming framing;
+  private final InputStream body;
+  private final byte[] fixedBody;
+  private final Supplier<Headers> trailers;
+  private volatile Runnable onFailure = () -> {};
+  private boolean bodyStarted;
+  private boolean complete;
+  private long bytes;
+
+  /**
+   * @param body the backend's body with its transfer coding removed; read to its end
+   * @param trailers the backend's trailers, asked for once the body has ended
+   */
+  SerializedResponse(ResponseHead head, BodyFraming framing, InputStream body, Supplier<Headers> trailers) {
+    this.head = requireNonNull(head, "head");
+    this.framing = requireNonNull(framing, "framing");
+    this.body = requireNonNull(body, "body");
+    this.trailers = requireNonNull(trailers, "trailers");
+    this.fixedBody = null;
+  }
+
+  private SerializedResponse(ResponseHead head, byte[] fixedBody) {
+    this.head = head;
+    this.framing = new BodyFraming.Length(fixedBody.length);
+    this.body = null;
+    this.trailers = Headers::empty;
+    this.fixedBody = fixedBody;
+  }
+
+  /** A response the agent makes itself, such as a 502 when the backend cannot be reached. */
+  static SerializedResponse ofText(int status, String reason, String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    Headers headers = Headers.of(
+        "Content-Type", "text/plain; charset=utf-8",
+        "Content-Length", Integer.toString(bytes.length),
+        "X-Content-Type-Options", "nosniff");
+    return new SerializedResponse(new ResponseHead(status, reason, headers), bytes);
+  }
+
+  ResponseHead head() {
+    return head;
+  }
+
+  /** Runs when the body fails half-way, before the outer chunked coding can end cleanly. */
+  void onFailure(Runnable action) {
+    this.onFailure = requireNonNull(action, "action");
+  }
+
+  /** True while writing may start over: nothing was read from the backend's body yet. */
+  synchronized boolean canRetry() {
+    return fixedBody != null || !bodyStarted;
+  }
+
+  /** True once the whole response, trailers included, has been written. */
+  synchronized boolean complete() {
+    return complete;
+  }
+
+  /** Body bytes written (the last attempt's, for a response made by the agent). */
+  synchronized long bytes() {
+    return bytes;
+  }
+
+  @Override
+  public void writeTo(OutputStream out) throws IOException {
+    synchronized (this) {
+      bytes = 0;
+    }
+    try {
+      MessageWriter.writeHead(out, head);
+      // The head goes out at once: the client sees the status before a slow body starts.
+      out.flush();
+      OutputStream framed = MessageWriter.openBody(out, framing, trailers);
+      InputStream in;
+      if (fixedBody != null) {
+        in = new ByteArrayInputStream(fixedBody);
+      } else {
+        in = body;
+      }
+      if (!(framing instanceof BodyFraming.None)) {
+        synchronized (this) {
+          bodyStarted = true;
+        }
+        byte[] buffer = new byte[BUFFER_SIZE];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          framed.write(buffer, 0, n);
+          framed.flush();
+          synchronized (this) {
+            bytes += n;
+          }
+        }
+      }
+      framed.close();
+      out.flush();
+      synchronized (this) {
+        complete = true;
+      }
+    } catch (IOException | RuntimeException e) {
+      // Cut the call off so that the proxy sees a broken message, never a clean end of a short one.
+      onFailure.run();
+      throw e;
+    }
+  }
+
+  @Override
+  public long getContentLength() {
+    return -1;
+  }
+
+  @Override
+  public boolean isChunked() {
+    return true;
+  }
+
+  @Override
+  public String getContentType() {
+    return "text/plain";
+  }
+
+  @Override
+  public String getContentEncoding() {
+    return null;
+  }
+
+  @Override
+  public boolean isRepeatable() {
+    return canRetry();
+  }
+
+  @Override
+  public boolean isStreaming() {
+    return fixedBody == null;
+  }
+
+  @Override
+  public InputStream getContent() {
+    throw new UnsupportedOperationException("the response streams through writeTo only");
+  }
+
+  @Override
+  public org.apache.hc.core5.function.Supplier<List<? extends Header>> getTrailers() {
+    return null;
+  }
+
+  @Override
+  public Set<String> getTrailerNames() {
+    return Set.of();
+  }
+
+  @Override
+  public void close() {}
+}

@@ -1,0 +1,175 @@
+package io.github.invertingproxy.agent;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.Test;
+
+public class AgentMainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(Map<String, String> env, String... args) {
+    return AgentMain.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String errText() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  public void theDefaultsAreTheOriginalAgents() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[] {"--proxy", "http://p/", "--backend", "b"}, Map.of());
+
+    assertEquals("localhost:8080", o.host());
+    assertEquals(Duration.ofSeconds(60), o.proxyTimeout());
+    assertEquals(Duration.ZERO, o.requestForwardingTimeout());
+    assertFalse(o.forwardUserId());
+    assertFalse(o.stripCredentials());
+    assertFalse(o.debug());
+    assertFalse(o.disableSslForTest());
+    assertEquals("none", o.credentials().toString());
+    assertEquals(64, o.maxConcurrentRequests());
+  }
+
+  @Test
+  public void aProxyUrlWithoutAFinalSlashGetsOne() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[] {"-proxy=https://p.example.com/x", "-backend=b"}, Map.of());
+
+    assertEquals("https://p.example.com/x/", o.proxyUrl());
+  }
+
+  @Test
+  public void theDockerEnvironmentVariablesAreFallbacks() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[0],
+        Map.of("PROXY", "http://env-proxy/", "BACKEND", "env-backend", "PORT", "9000"));
+
+    assertEquals("http://env-proxy/", o.proxy());
+    assertEquals("env-backend", o.backend());
+    assertEquals("localhost:9000", o.host());
+  }
+
+  @Test
+  public void hostnameAndPortFromTheEnvironmentNameTheBackendTogether() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[0],
+        Map.of("PROXY", "http://p/", "BACKEND", "b", "HOSTNAME", "app", "PORT", "9000"));
+
+    assertEquals("app:9000", o.host());
+  }
+
+  @Test
+  public void hostnameAloneDoesNotChangeTheBackend() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[0], Map.of("PROXY", "http://p/", "BACKEND", "b", "HOSTNAME", "box"));
+
+    assertEquals("localhost:8080", o.host());
+  }
+
+  @Test
+  public void theCommandLineWinsOverTheEnvironment() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[] {"--proxy", "http://flag/", "--host", "backend:1"},
+        Map.of("PROXY", "http://env/", "BACKEND", "b", "PORT", "9000", "PROXY_TIMEOUT", "90s"));
+
+    assertEquals("http://flag/", o.proxy());
+    assertEquals("backend:1", o.host());
+    assertEquals(Duration.ofSeconds(90), o.proxyTimeout());
+  }
+
+  @Test
+  public void timeoutsAndSwitchesTakeGoSyntax() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[] {"--proxy=http://p/", "--backend=b", "--proxy-timeout=1m30s",
+        "--request-forwarding-timeout", "2m", "--forward-user-id", "--strip-credentials=true", "--debug",
+        "--credentials", "token-file:/run/token"}, Map.of());
+
+    assertEquals(Duration.ofSeconds(90), o.proxyTimeout());
+    assertEquals(Duration.ofMinutes(2), o.requestForwardingTimeout());
+    assertTrue(o.forwardUserId());
+    assertTrue(o.stripCredentials());
+    assertTrue(o.debug());
+    assertEquals("token-file:/run/token", o.credentials().toString());
+  }
+
+  @Test
+  public void aMissingProxyExitsWith2AndOneErrorLine() {
+    int status = run(Map.of(), "--backend", "b");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: missing --proxy (or PROXY): the URL of the inverting proxy,"
+        + " such as https://proxy.example.com/" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void aMissingBackendExitsWith2AndOneErrorLine() {
+    int status = run(Map.of("PROXY", "http://p/"));
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: missing --backend (or BACKEND): the ID of the backend this agent serves"
+        + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anUnknownFlagExitsWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--shim-websockets");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: unknown flag --shim-websockets (run inverting-proxy-agent --help for the list)"
+        + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anInvalidProxyUrlExitsWith2AndNamesTheFlag() {
+    int status = run(Map.of(), "--proxy", "proxy.example.com", "--backend", "b");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: invalid --proxy: proxy URL \"proxy.example.com\" must start with http://"
+        + " or https://" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anInvalidPortFromTheEnvironmentExitsWith2() {
+    int status = run(Map.of("PROXY", "http://p/", "BACKEND", "b", "PORT", "http"));
+
+    assertEquals(2, status);
+    assertTrue(errText(), errText().startsWith("inverting-proxy-agent: invalid --host (or PORT): "));
+  }
+
+  @Test
+  public void anInvalidCredentialsValueExitsWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--credentials", "gcloud");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: invalid --credentials \"gcloud\": expected none or token-file:PATH"
+        + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anUnreadableTokenFileExitsWith1() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--credentials",
+        "token-file:/nonexistent/token");
+
+    assertEquals(1, status);
+    assertEquals("inverting-proxy-agent: --credentials token-file:/nonexistent/token: token file"
+        + " /nonexistent/token does not exist" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void helpPrintsEveryFlagAndExitsWith0() {
+    int status = run(Map.of(), "--help");
+
+    assertEquals(0, status);
+    String help = out.toString(StandardCharsets.UTF_8);
+    for (String flag : new String[] {"--proxy string", "--backend string", "--host string", "--proxy-timeout duration",
+        "--request-forwarding-timeout duration", "--forward-user-id", "--strip-credentials", "--credentials string",
+        "--debug", "--disable-ssl-for-test"}) {
+      assertTrue(flag, help.contains("  " + flag + "\n"));
+    }
+    assertEquals("", errText());
+  }
+}
