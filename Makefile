@@ -28,3 +28,4 @@ clean:
 	rm -rf run
 
 -include appengine.mk
+-include bench/bench.mk
