@@ -1,0 +1,26 @@
+package io.github.invertingproxy.appengine;
+
+import io.github.invertingproxy.core.admin.AdminApiServlet;
+import java.time.Clock;
+import javax.servlet.ServletContext;
+import javax.servlet.ServletContextEvent;
+import javax.servlet.ServletContextListener;
+
+/** Service {@code api}: the admin API at {@code /api/backends} and the cleanup cron at {@code /cron/delete}. */
+public final class AdminApiBootstrap implements ServletContextListener {
+  @Override
+  public void contextInitialized(ServletContextEvent event) {
+    ServletContext context = event.getServletContext();
+    AppEngineConfig config = AppEngineConfig.from(context::getInitParameter);
+    DatastoreBackendRegistry registry = new DatastoreBackendRegistry();
+    AppEngineIdentity identity = new AppEngineIdentity();
+    context.addServlet("admin-api", new AdminApiServlet(registry, identity))
+        .addMapping("/api/backends", "/api/backends/*");
+    context.addServlet("cleanup-cron", new CleanupCronServlet(
+        new ExchangeCleanup(config.cleanupSettings(), registry, Clock.systemUTC()), identity))
+        .addMapping("/cron/delete");
+  }
+
+  @Override
+  public void contextDestroyed(ServletContextEvent event) {}
+}

@@ -1,0 +1,450 @@
+package io.github.invertingproxy.appengine;
+
+import static com.googlecode.objectify.ObjectifyService.ofy;
+import static java.util.Objects.requireNonNull;
+
+import com.googlecode.objectify.Key;
+import com.googlecode.objectify.util.Closeable;
+import io.github.invertingproxy.appengine.ExchangeEntity.State;
+import io.github.invertingproxy.core.spi.AgentResponse;
+import io.github.invertingproxy.core.spi.ExchangeRequest;
+import io.github.invertingproxy.core.spi.ExchangeStore;
+import io.github.invertingproxy.core.spi.RequestTooLargeException;
+import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.protocol.IncomingMessage;
+import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.protocol.MessageReader;
+import io.github.invertingproxy.protocol.RequestStartTime;
+import io.github.invertingproxy.protocol.ResponseHead;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * Exchanges in Datastore with Memcache in front (DESIGN.md, "App Engine"). Each serialized message
+ * is stored in parts under 1 MB ({@link BodyPartWriter}); Datastore holds the truth, Memcache a
+ * copy of the parts and of the state, so that a flushed Memcache costs time, never an exchange.
+ *
+ * <p>The services run on different instances, so every wait polls: Memcache every few
+ * milliseconds, growing to {@link ExchangeSettings#pollMax()}, and Datastore every
+ * {@link ExchangeSettings#datastoreFallback()}. The agent's response is stored whole before the
+ * client reads it (App Engine buffers responses anyway), capped at 32 MiB like every App Engine
+ * message. A response is never cached beyond its own exchange.
+ */
+public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(DatastoreExchangeStore.class.getName());
+  private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
+  private static final int MAX_PENDING_LISTED = 100;
+
+  private final ExchangeSettings settings;
+  private final Clock clock;
+  private final SharedCache cache = new SharedCache();
+  private final SecureRandom random = new SecureRandom();
+  private final ScheduledExecutorService scheduler;
+
+  public DatastoreExchangeStore(ExchangeSettings settings, Clock clock) {
+    this.settings = requireNonNull(settings, "settings");
+    this.clock = requireNonNull(clock, "clock");
+    AtomicInteger threads = new AtomicInteger();
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(settings.pollThreads(), r -> {
+      Thread t = new Thread(r, "exchange-poll-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    this.scheduler = executor;
+    Persistence.register();
+  }
+
+  public DatastoreExchangeStore() {
+    this(ExchangeSettings.defaults(), Clock.systemUTC());
+  }
+
+  public ExchangeSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public String submit(String backendId, ExchangeRequest request) throws IOException {
+    requireNonNull(backendId, "backendId");
+    requireNonNull(request, "request");
+    String id = newId();
+    Date now = Date.from(clock.instant());
+    try (Closeable context = Persistence.begin()) {
+      BodyPartWriter parts = new BodyPartWriter(cache, settings, id, MessageKind.REQUEST, now);
+      try {
+        request.writeTo(parts);
+        parts.close();
+      } catch (IOException | RuntimeException e) {
+        parts.discard();
+        if (parts.tooLarge()) {
+          throw new RequestTooLargeException(settings.maxMessageBytes());
+        }
+        throw e;
+      }
+      ExchangeEntity e = new ExchangeEntity();
+      e.id = id;
+      e.backendId = backendId;
+      e.state = State.NEW;
+      e.created = now;
+      e.user = request.user();
+      e.startTime = RequestStartTime.format(request.startTime());
+      e.method = request.method();
+      e.requestParts = parts.parts();
+      e.requestLength = parts.length();
+      ofy().save().entity(e).now();
+    }
+    cache.put(CacheKeys.exchange(id), ExchangeMarker.WAITING, settings.cacheLifetime());
+    announce(backendId, id);
+    return id;
+  }
+
+  @Override
+  public CompletableFuture<List<String>> awaitPending(String backendId, Duration maxWait) {
+    requireNonNull(backendId, "backendId");
+    requireNonNull(maxWait, "maxWait");
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    // Read the counter before the query: whatever is announced after it shows up as a change.
+    Object count = cache.get(CacheKeys.pendingCount(backendId));
+    List<String> waiting = pendingInDatastore(backendId);
+    if (!waiting.isEmpty() || maxWait.isNegative() || maxWait.isZero()) {
+      return CompletableFuture.completedFuture(waiting);
+    }
+    PendingWait wait = new PendingWait(cache, scheduler, settings, backendId,
+        count instanceof Long l ? l : null, () -> pendingInDatastore(backendId), deadline);
+    wait.start();
+    return wait.future;
+  }
+
+  @Override
+  public Optional<ExchangeRequest> take(String backendId, String requestId) {
+    requireNonNull(backendId, "backendId");
+    requireNonNull(requestId, "requestId");
+    if (!ID.matcher(requestId).matches()) {
+      return Optional.empty();
+    }
+    // A transaction, so that two agents (or a retried call) never both replay one request.
+    ExchangeEntity taken = Persistence.run(() -> ofy().transact(() -> {
+      ExchangeEntity e = ofy().load().key(ExchangeEntity.key(requestId)).now();
+      if (e == null || !backendId.equals(e.backendId) || e.state != State.NEW) {
+        return null;
+      }
+      e.state = State.TAKEN;
+      ofy().save().entity(e).now();
+      return e;
+    }));
+    return Optional.ofNullable(taken).map(StoredRequest::new);
+  }
+
+  @Override
+  public ResponseOutcome respond(String backendId, String requestId, InputStream response) throws IOException {
+    requireNonNull(backendId, "backendId");
+    requireNonNull(requestId, "requestId");
+    requireNonNull(response, "response");
+    if (!ID.matcher(requestId).matches()) {
+      return ResponseOutcome.NO_WAITING_CLIENT;
+    }
+    try (Closeable context = Persistence.begin()) {
+      ExchangeEntity e = ofy().load().key(ExchangeEntity.key(requestId)).now();
+      if (e == null || !backendId.equals(e.backendId) || e.state == State.RESPONDED || e.state == State.FINISHED) {
+        return ResponseOutcome.NO_WAITING_CLIENT;
+      }
+      // Tells the waiting client that its response has begun, so that it waits for the upload.
+      cache.put(CacheKeys.exchange(requestId), ExchangeMarker.BEGUN, settings.cacheLifetime());
+      Date now = Date.from(clock.instant());
+      BodyPartWriter parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, now);
+      ResponseOutcome outcome = ResponseOutcome.RELAYED;
+      String problem = null;
+      try {
+        // Parse while storing: the stored bytes are exactly what the agent sent, and they are
+        // known to form one complete HTTP response.
+        IncomingMessage<ResponseHead> message =
+            MessageReader.readResponse(new Tee(response, parts), e.method, settings.messageLimits());
+        message.body().transferTo(OutputStream.nullOutputStream());
+        message.trailers();
+        parts.close();
+      } catch (IOException x) {
+        if (parts.tooLarge()) {
+          outcome = ResponseOutcome.MALFORMED;
+          problem = "the backend's response is larger than App Engine's limit of "
+              + settings.maxMessageBytes() + " bytes";
+        } else if (x instanceof MalformedMessageException) {
+          outcome = ResponseOutcome.MALFORMED;
+          problem = "the agent's response is not a valid HTTP response: " + x.getMessage();
+        } else {
+          // The agent's upload broke off; it retries such calls, so leave the exchange open for that.
+          LOG.log(Level.INFO, "response for " + requestId + " broke off: " + x);
+          parts.discard();
+          cache.put(CacheKeys.exchange(requestId), ExchangeMarker.WAITING, settings.cacheLifetime());
+          return ResponseOutcome.TRUNCATED;
+        }
+      }
+      if (problem != null) {
+        // The client would otherwise wait for a response that never comes: answer it with 502 now.
+        LOG.log(Level.WARNING, "exchange " + requestId + " of backend " + backendId + ": " + problem);
+        parts.discard();
+        parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, now);
+        parts.write(badGateway(problem, e.method));
+        parts.close();
+      }
+      int partCount = parts.parts();
+      long length = parts.length();
+      ResponseOutcome committed = ofy().transact(() -> {
+        ExchangeEntity current = ofy().load().key(ExchangeEntity.key(requestId)).now();
+        if (current == null || current.state == State.FINISHED) {
+          return ResponseOutcome.CLIENT_GONE;
+        }
+        if (current.state == State.RESPONDED) {
+          return ResponseOutcome.NO_WAITING_CLIENT; // another call for the same id won
+        }
+        current.state = State.RESPONDED;
+        current.responseParts = partCount;
+        current.responseLength = length;
+        ofy().save().entity(current).now();
+        return null;
+      });
+      if (committed != null) {
+        return committed;
+      }
+      cache.put(CacheKeys.exchange(requestId), ExchangeMarker.responded(partCount), settings.cacheLifetime());
+      return outcome;
+    }
+  }
+
+  @Override
+  public Optional<AgentResponse> awaitResponse(String requestId, Duration maxWait) throws InterruptedException {
+    requireNonNull(requestId, "requestId");
+    requireNonNull(maxWait, "maxWait");
+    if (!ID.matcher(requestId).matches()) {
+      return Optional.empty();
+    }
+    String markerKey = CacheKeys.exchange(requestId);
+    String firstPartKey = CacheKeys.part(requestId, MessageKind.RESPONSE, 0);
+    List<String> keys = List.of(markerKey, firstPartKey);
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    boolean begun = false;
+    long fallback = settings.datastoreFallback().toNanos();
+    long lastDatastoreCheck = System.nanoTime();
+    Backoff backoff = new Backoff(settings.pollInitial(), settings.pollMax());
+    while (true) {
+      // One round trip fetches the marker and, usually, the whole of a small response with it.
+      Map<String, Object> cached = cache.getAll(keys);
+      Object marker = cached.get(markerKey);
+      int parts = ExchangeMarker.respondedParts(marker);
+      if (parts >= 0) {
+        return Optional.of(new StoredResponse(requestId, parts, cached.get(firstPartKey) instanceof byte[] b ? b : null));
+      }
+      if (ExchangeMarker.FINISHED.equals(marker)) {
+        return Optional.empty();
+      }
+      long now = System.nanoTime();
+      if (!begun && ExchangeMarker.BEGUN.equals(marker)) {
+        begun = true;
+        deadline = Math.max(deadline, now + settings.uploadTimeout().toNanos());
+      }
+      if (marker == null || now - lastDatastoreCheck >= fallback) {
+        lastDatastoreCheck = now;
+        ExchangeEntity e = Persistence.run(() -> ofy().load().key(ExchangeEntity.key(requestId)).now());
+        if (e == null || e.state == State.FINISHED) {
+          return Optional.empty();
+        }
+        if (e.state == State.RESPONDED) {
+          return Optional.of(new StoredResponse(requestId, e.responseParts, null));
+        }
+        if (marker == null) {
+          // Put the marker back, unless the responder wrote a newer one meanwhile.
+          cache.add(markerKey, ExchangeMarker.WAITING, settings.cacheLifetime());
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return Optional.empty();
+      }
+      long pause = Math.min(backoff.nextNanos(), left);
+      Thread.sleep(pause / 1_000_000, (int) (pause % 1_000_000));
+    }
+  }
+
+  @Override
+  public void finish(String requestId) {
+    requireNonNull(requestId, "requestId");
+    if (!ID.matcher(requestId).matches()) {
+      return;
+    }
+    ExchangeEntity done = Persistence.run(() -> ofy().transact(() -> {
+      ExchangeEntity e = ofy().load().key(ExchangeEntity.key(requestId)).now();
+      if (e == null || e.state == State.FINISHED) {
+        return null;
+      }
+      e.state = State.FINISHED;
+      ofy().save().entity(e).now();
+      return e;
+    }));
+    cache.put(CacheKeys.exchange(requestId), ExchangeMarker.FINISHED, settings.cacheLifetime());
+    if (done != null) {
+      // The Datastore rows go with the next cleanup; free the cached copies now.
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < done.requestParts; i++) {
+        keys.add(CacheKeys.part(requestId, MessageKind.REQUEST, i));
+      }
+      for (int i = 0; i < done.responseParts; i++) {
+        keys.add(CacheKeys.part(requestId, MessageKind.RESPONSE, i));
+      }
+      cache.deleteAll(keys);
+    }
+  }
+
+  /** Stops the long polls' scheduler; waits in progress end with no ids. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+
+  private String newId() {
+    byte[] bytes = new byte[32];
+    random.nextBytes(bytes);
+    return HexFormat.of().formatHex(bytes);
+  }
+
+  /** Lets waiting long polls see the new request without asking Datastore. */
+  private void announce(String backendId, String id) {
+    Long sequence = cache.increment(CacheKeys.pendingCount(backendId), 1);
+    if (sequence != null) {
+      cache.put(CacheKeys.pending(backendId, sequence), id, settings.cacheLifetime());
+    }
+  }
+
+  private List<String> pendingInDatastore(String backendId) {
+    return Persistence.run(() -> {
+      List<String> ids = new ArrayList<>();
+      // Needs the composite index (backendId, state, created) declared in index.yaml.
+      for (Key<ExchangeEntity> k : ofy().load().type(ExchangeEntity.class)
+          .filter("backendId", backendId).filter("state", State.NEW.name())
+          .order("created").limit(MAX_PENDING_LISTED).keys()) {
+        ids.add(k.getName());
+      }
+      return ids;
+    });
+  }
+
+  private static byte[] badGateway(String problem, String method) {
+    byte[] body = (problem + "\n").getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        + body.length + "\r\n\r\n";
+    byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
+    if ("HEAD".equalsIgnoreCase(method)) {
+      return headBytes;
+    }
+    byte[] all = new byte[headBytes.length + body.length];
+    System.arraycopy(headBytes, 0, all, 0, headBytes.length);
+    System.arraycopy(body, 0, all, headBytes.length, body.length);
+    return all;
+  }
+
+  /** The client's request as stored, for the agent. */
+  private final class StoredRequest implements ExchangeRequest {
+    private final ExchangeEntity exchange;
+
+    StoredRequest(ExchangeEntity exchange) {
+      this.exchange = exchange;
+    }
+
+    @Override
+    public String user() {
+      return exchange.user == null ? "" : exchange.user;
+    }
+
+    @Override
+    public Instant startTime() {
+      return RequestStartTime.parse(exchange.startTime);
+    }
+
+    @Override
+    public String method() {
+      return exchange.method;
+    }
+
+    @Override
+    public void writeTo(OutputStream out) throws IOException {
+      try (InputStream in = new BodyPartReader(cache, exchange.id, MessageKind.REQUEST, exchange.requestParts, null)) {
+        in.transferTo(out);
+      }
+    }
+  }
+
+  /** The agent's response as stored, for the client. */
+  private final class StoredResponse implements AgentResponse {
+    private final String id;
+    private final InputStream stream;
+
+    StoredResponse(String id, int parts, byte[] firstPart) {
+      this.id = id;
+      this.stream = new BodyPartReader(cache, id, MessageKind.RESPONSE, parts, firstPart);
+    }
+
+    @Override
+    public InputStream stream() {
+      return stream;
+    }
+
+    @Override
+    public void finished(ResponseOutcome outcome) {
+      // The agent's call was answered when the response was stored; this only informs the log.
+      LOG.log(Level.FINE, "exchange {0} relayed: {1}", new Object[] {id, outcome});
+    }
+  }
+
+  /** Copies every byte the parser reads into the parts being stored. */
+  private static final class Tee extends FilterInputStream {
+    private final OutputStream copy;
+
+    Tee(InputStream in, OutputStream copy) {
+      super(in);
+      this.copy = copy;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        copy.write(b);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        copy.write(b, off, n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] buffer = new byte[(int) Math.min(n, 8192)];
+      int read = read(buffer, 0, buffer.length);
+      return Math.max(read, 0);
+    }
+  }
+}

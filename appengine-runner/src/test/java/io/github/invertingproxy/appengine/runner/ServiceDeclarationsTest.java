@@ -1,0 +1,94 @@
+package io.github.invertingproxy.appengine.runner;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.Test;
+
+/** The repository's App Engine descriptors agree with each other (read from the source files). */
+public class ServiceDeclarationsTest {
+  private static ServiceDescriptor declared(String module) throws IOException {
+    Path webInf = Path.of("..", module, "src/main/webapp/WEB-INF");
+    try (InputStream appengine = Files.newInputStream(webInf.resolve("appengine-web.xml"));
+        InputStream web = Files.newInputStream(webInf.resolve("web.xml"))) {
+      return ServiceDescriptor.read(module, appengine, web);
+    }
+  }
+
+  private static DispatchRules dispatch() throws IOException {
+    try (InputStream in = Files.newInputStream(Path.of("..", "dispatch.yaml"))) {
+      return DispatchRules.parse(in);
+    }
+  }
+
+  @Test
+  public void eachWarDeclaresTheServiceThatDispatchYamlRoutesItsPathsTo() throws IOException {
+    DispatchRules rules = dispatch();
+    assertEquals(rules.serviceFor("p.appspot.com", "/anything"), declared("proxy-service").service());
+    assertEquals(rules.serviceFor("p.appspot.com", "/agent/pending"), declared("agent-service").service());
+    assertEquals(rules.serviceFor("p.appspot.com", "/api/backends"), declared("admin-api-service").service());
+    assertEquals(rules.serviceFor("p.appspot.com", "/cron/delete"), declared("admin-api-service").service());
+  }
+
+  @Test
+  public void everyServiceThatDispatchYamlNamesIsDeclaredByAWar() throws IOException {
+    Set<String> declared = new LinkedHashSet<>();
+    for (String module : AppEngineRunner.MODULES) {
+      declared.add(declared(module).service());
+    }
+    assertEquals(Set.of("default", "agent", "api"), declared);
+    for (DispatchRules.Rule r : dispatch().rules()) {
+      assertTrue(r.url() + " goes to undeclared service " + r.service(), declared.contains(r.service()));
+    }
+  }
+
+  @Test
+  public void theRunnerBundlesTheSameDescriptorsAsTheWars() throws IOException {
+    for (String module : AppEngineRunner.MODULES) {
+      ServiceDescriptor bundled = ServiceDescriptor.bundled(module);
+      ServiceDescriptor source = declared(module);
+      assertEquals(source.service(), bundled.service());
+      assertEquals(source.listenerClasses(), bundled.listenerClasses());
+    }
+  }
+
+  @Test
+  public void everyWarRunsJava17WithTheBundledApisOnServlet4() throws IOException {
+    for (String module : AppEngineRunner.MODULES) {
+      String xml = Files.readString(Path.of("..", module, "src/main/webapp/WEB-INF/appengine-web.xml"));
+      assertTrue(module, xml.contains("<runtime>java17</runtime>"));
+      assertTrue(module, xml.contains("<app-engine-apis>true</app-engine-apis>"));
+      assertTrue(module, xml.contains("<property name=\"appengine.use.EE8\" value=\"true\"/>"));
+    }
+  }
+
+  @Test
+  public void eachWarHasExactlyItsBootstrapAndItExists() throws Exception {
+    assertEquals(List.of("io.github.invertingproxy.appengine.UserProxyBootstrap"),
+        declared("proxy-service").listenerClasses());
+    assertEquals(List.of("io.github.invertingproxy.appengine.AgentServiceBootstrap"),
+        declared("agent-service").listenerClasses());
+    assertEquals(List.of("io.github.invertingproxy.appengine.AdminApiBootstrap"),
+        declared("admin-api-service").listenerClasses());
+    for (String module : AppEngineRunner.MODULES) {
+      for (String listener : declared(module).listenerClasses()) {
+        assertTrue(listener, javax.servlet.ServletContextListener.class.isAssignableFrom(Class.forName(listener)));
+      }
+    }
+  }
+
+  @Test
+  public void theCronCallsAPathThatDispatchYamlSendsToTheApiService() throws IOException {
+    String cron = Files.readString(Path.of("..", "cron.yaml"));
+    assertTrue(cron.contains("url: /cron/delete"));
+    assertTrue(cron.contains("schedule: every 5 minutes"));
+    assertEquals("api", dispatch().serviceFor("p.appspot.com", "/cron/delete"));
+  }
+}

@@ -1,0 +1,39 @@
+# The App Engine flavour (docs/appengine.md). Included from the Makefile.
+#   make deploy PROJECT_ID=my-project          build the three services and deploy them with
+#                                              dispatch.yaml, cron.yaml and index.yaml
+#   make deploy-dry-run PROJECT_ID=my-project  print exactly those commands, run nothing
+#   make run-appengine                         the App Engine flavour on this machine (stubs),
+#                                              with a demo backend and our agent
+MVN ?= mvn -B
+PORT ?= 8080
+GCLOUD ?= gcloud
+
+APPENGINE_SERVICES := proxy-service agent-service admin-api-service
+# gcloud deploys a Java service with bundled APIs from its exploded WAR's appengine-web.xml.
+APPENGINE_DEPLOYABLES := $(foreach s,$(APPENGINE_SERVICES),$(s)/target/$(s)/WEB-INF/appengine-web.xml) \
+  dispatch.yaml cron.yaml index.yaml
+APPENGINE_BUILD := $(MVN) -q -DskipTests -pl proxy-service,agent-service,admin-api-service -am package
+APPENGINE_DEPLOY := $(GCLOUD) app deploy --project=$(PROJECT_ID) --quiet $(strip $(APPENGINE_DEPLOYABLES))
+
+# Checked when a target's recipe is expanded, so that a mistake is one error line and nothing runs.
+appengine_need_project = $(if $(PROJECT_ID),$(if $(shell printf '%s' '$(PROJECT_ID)' | grep -Eq '^[A-Za-z0-9.:_-]+$$' && echo ok),,\
+  $(error PROJECT_ID "$(PROJECT_ID)" is not a Google Cloud project id)),\
+  $(error PROJECT_ID is not set: run make $@ PROJECT_ID=your-gcp-project))
+appengine_need_gcloud = $(if $(shell command -v $(firstword $(GCLOUD)) 2>/dev/null),,\
+  $(error $(firstword $(GCLOUD)) not found: install the Google Cloud CLI and its app-engine-java component, or set GCLOUD=))
+
+.PHONY: deploy deploy-dry-run run-appengine
+
+deploy:
+	$(appengine_need_project)$(appengine_need_gcloud)
+	$(APPENGINE_BUILD)
+	$(APPENGINE_DEPLOY)
+
+deploy-dry-run:
+	$(appengine_need_project)
+	@echo '$(APPENGINE_BUILD)'
+	@echo '$(APPENGINE_DEPLOY)'
+
+run-appengine:
+	$(MVN) -q -DskipTests -pl appengine-runner,agent,server -am install
+	PORT=$(PORT) bash appengine-runner/run-appengine.sh
