@@ -12,6 +12,10 @@ help:
 	@echo "make test    build and run every test (mvn verify)"
 	@echo "make build   build the jars and WARs without testing"
 	@echo "make clean   remove build output and run/"
+	@echo "make run-appengine             the App Engine flavour on its local runner (docs/appengine.md)"
+	@echo "make deploy PROJECT_ID=...     deploy the three App Engine services, dispatch, cron and indexes"
+	@echo "make deploy-dry-run PROJECT_ID=x   print the deploy commands without running them"
+	@echo "make bench                     the benchmarks (docs/benchmarks.md); BENCH_QUICK=1 for a short run"
 
 build:
 	$(MVN) -q -DskipTests install

@@ -26,6 +26,8 @@ public final class DemoBackend {
   }
 
   public static DemoBackend start(int port) throws IOException {
+    // The JDK server writes head and body separately; with Nagle on, each response waits ~40 ms for an ACK.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
     http.setExecutor(Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "demo-backend");
