@@ -34,28 +34,45 @@ public final class AgentMain {
       err.println(AgentOptions.PROGRAM + ": " + e.getMessage());
       return 2;
     }
+    LogLineFormatter.install(options.debug(), err);
     try {
-      // Fail at once on a token file that cannot be read, rather than on every poll.
+      // Fail at once on credentials that cannot be had, rather than on every poll; this also finds
+      // Google credentials' source and account for the start-up line.
       options.credentials().authorizationHeader();
     } catch (IOException e) {
       err.println(AgentOptions.PROGRAM + ": --credentials " + options.credentials() + ": " + e.getMessage());
+      closeCredentials(options.credentials());
       return 1;
     }
-    LogLineFormatter.install(options.debug(), err);
-    ForwardingAgent agent = options.toAgent();
     try {
-      agent.start();
-    } catch (RuntimeException e) {
-      err.println(AgentOptions.PROGRAM + ": cannot start: " + e.getMessage());
-      return 1;
+      ForwardingAgent agent = options.toAgent();
+      try {
+        agent.start();
+      } catch (RuntimeException e) {
+        err.println(AgentOptions.PROGRAM + ": cannot start: " + e.getMessage());
+        return 1;
+      }
+      TerminationSignals.onTermination(agent::close);
+      try {
+        agent.awaitStopped();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        agent.close();
+      }
+      return agent.failed() ? 1 : 0;
+    } finally {
+      closeCredentials(options.credentials());
     }
-    TerminationSignals.onTermination(agent::close);
-    try {
-      agent.awaitStopped();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      agent.close();
+  }
+
+  /** Stops a credential's background refreshing (Google's), if it has any. */
+  private static void closeCredentials(ProxyCredentials credentials) {
+    if (credentials instanceof java.io.Closeable closeable) {
+      try {
+        closeable.close();
+      } catch (IOException e) {
+        // Nothing is left running that matters at exit.
+      }
     }
-    return agent.failed() ? 1 : 0;
   }
 }

@@ -1,7 +1,7 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.flags.Flags;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +23,9 @@ record AgentOptions(
     boolean disableSslForTest,
     ProxyCredentials credentials,
     int maxConcurrentRequests,
-    Duration gracefulShutdownTimeout) {
+    Duration gracefulShutdownTimeout,
+    WebSocketOptions webSockets,
+    OriginalFeatures features) {
 
   static final String PROGRAM = "inverting-proxy-agent";
   private static final String SUMMARY =
@@ -53,20 +55,20 @@ record AgentOptions(
         .env("FORWARD_USER_ID");
     Flags.Flag<Boolean> stripCredentials = flags.bool("strip-credentials", false,
         "Whether to strip the Authorization header from all requests to the backend").env("STRIP_CREDENTIALS");
-    Flags.Flag<String> credentials = flags.string("credentials", "none",
-        "How the agent authenticates to the proxy: none, or token-file:PATH to send\n"
-            + "\"Authorization: Bearer <file content>\" (the file is read again when it changes)")
-        .env("PROXY_CREDENTIALS");
+    CredentialOptions credentials = CredentialOptions.define(flags);
     Flags.Flag<Integer> maxConcurrent = flags.integer("max-concurrent-requests",
         ForwardingAgent.DEFAULT_MAX_CONCURRENT_REQUESTS,
         "How many requests are forwarded at once; more wait their turn (a streaming response holds one)");
-    Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout",
-        ForwardingAgent.DEFAULT_SHUTDOWN_GRACE_PERIOD,
-        "On SIGTERM, how long requests in flight may take to finish");
-    Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages");
+    Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout", Duration.ZERO,
+        "On SIGTERM, stop polling and let requests in flight finish for up to this long, then exit 0;\n"
+            + "0 (the original's default) cuts them off at once").env("GRACEFUL_SHUTDOWN_TIMEOUT");
+    Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages")
+        .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
         "Accept any certificate from an https proxy; for tests with a self-signed proxy only");
 
+    WebSocketOptions.Definitions webSockets = WebSocketOptions.define(flags);
+    OriginalFeatures features = OriginalFeatures.define(flags);
     List<String> rest = flags.parse(args);
     if (!rest.isEmpty()) {
       throw new Flags.UsageException("unexpected argument \"" + rest.get(0) + "\" (flags start with --)", false);
@@ -86,14 +88,15 @@ record AgentOptions(
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
-        parseCredentials(credentials.get()), maxConcurrent.get(), grace.get());
+        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), webSockets.options(), features);
     options.check();
+    features.check();
     return options;
   }
 
   /** The agent these options describe, not yet started. */
   ForwardingAgent toAgent() {
-    return ForwardingAgent.builder()
+    ForwardingAgent.Builder builder = ForwardingAgent.builder()
         .proxyUrl(proxy)
         .backendId(backend)
         .target(host)
@@ -105,7 +108,9 @@ record AgentOptions(
         .disableSslForTest(disableSslForTest)
         .maxConcurrentRequests(maxConcurrentRequests)
         .shutdownGracePeriod(gracefulShutdownTimeout)
-        .build();
+        .webSockets(webSockets);
+    features.applyTo(builder);
+    return builder.build();
   }
 
   /** The proxy URL as the agent will use it: with a final {@code /}. */
@@ -130,16 +135,5 @@ record AgentOptions(
     } catch (IllegalArgumentException e) {
       throw new Flags.UsageException("invalid " + flag + ": " + e.getMessage(), false);
     }
-  }
-
-  private static ProxyCredentials parseCredentials(String spec) throws Flags.UsageException {
-    if (spec.equals("none")) {
-      return ProxyCredentials.none();
-    }
-    if (spec.startsWith("token-file:") && spec.length() > "token-file:".length()) {
-      return ProxyCredentials.tokenFile(Path.of(spec.substring("token-file:".length())));
-    }
-    throw new Flags.UsageException(
-        "invalid --credentials \"" + spec + "\": expected none or token-file:PATH", false);
   }
 }

@@ -6,6 +6,7 @@ import io.github.invertingproxy.protocol.BodyFraming;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.RequestHead;
+import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -29,7 +30,7 @@ import org.apache.hc.core5.http.protocol.HttpCoreContext;
  * method, target as sent (still percent-encoded), every header in order and case, Host included, and
  * the body in its own framing. No request interceptor runs; nothing is added or rewritten here.
  */
-final class BackendClient {
+final class BackendClient implements Closeable {
   /** Methods that a stale keep-alive connection may be retried for, as Go's transport does. */
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
@@ -48,6 +49,7 @@ final class BackendClient {
   private final HttpRequestExecutor executor;
   private final ScheduledExecutorService timer;
   private final Duration forwardingTimeout;
+  private final H2cBackend h2c;
 
   /** @param forwardingTimeout the most one exchange may take, body included; zero for no limit */
   BackendClient(ConnectionPool pool, HttpRequestExecutor executor, ScheduledExecutorService timer,
@@ -56,10 +58,32 @@ final class BackendClient {
     this.executor = requireNonNull(executor, "executor");
     this.timer = requireNonNull(timer, "timer");
     this.forwardingTimeout = requireNonNull(forwardingTimeout, "forwardingTimeout");
+    this.h2c = null;
+  }
+
+  private BackendClient(H2cBackend h2c) {
+    this.pool = null;
+    this.executor = null;
+    this.timer = null;
+    this.forwardingTimeout = null;
+    this.h2c = h2c;
+  }
+
+  /** --force-http2: every request goes to {@code backend} over HTTP/2 without TLS (prior knowledge). */
+  static BackendClient overH2c(Origin backend, Duration forwardingTimeout) {
+    return new BackendClient(new H2cBackend(backend, forwardingTimeout));
   }
 
   Origin origin() {
-    return pool.origin();
+    return h2c != null ? h2c.origin() : pool.origin();
+  }
+
+  /** Stops the HTTP/2 client, if any; the HTTP/1.1 pool is closed by its owner. */
+  @Override
+  public void close() {
+    if (h2c != null) {
+      h2c.close();
+    }
   }
 
   /**
@@ -69,6 +93,9 @@ final class BackendClient {
    *     malformed
    */
   BackendExchange send(RequestHead head, IncomingMessage<RequestHead> request) throws BackendFailure {
+    if (h2c != null) {
+      return h2c.send(head, request);
+    }
     boolean hasBody = !(request.framing() instanceof BodyFraming.None);
     for (int attempt = 0; ; attempt++) {
       ConnectionPool.Lease lease;
@@ -88,7 +115,7 @@ final class BackendClient {
       try {
         lease.setSocketTimeout(Duration.ZERO);
         ClassicHttpResponse response = executor.execute(replay, lease.connection(), context);
-        return new BackendExchange(pool.origin(), replay, response, body, lease, context, executor, deadline);
+        return new Http1Exchange(pool.origin(), replay, response, body, lease, context, executor, deadline);
       } catch (IOException | HttpException | RuntimeException e) {
         deadline.cancel();
         lease.discard();

@@ -36,7 +36,8 @@ final class ConnectionPool implements Closeable {
   /** Reuse without a check when idle for less than this, as HttpClient's validate-after-inactivity. */
   private static final long CHECK_AFTER_IDLE_NANOS = Duration.ofSeconds(1).toNanos();
   /** Shorter than the idle timeouts of common servers (Jetty 30 s, Go 90 s when set, nginx 75 s). */
-  private static final long MAX_IDLE_NANOS = Duration.ofSeconds(25).toNanos();
+  static final Duration MAX_IDLE = Duration.ofSeconds(25);
+  private static final long MAX_IDLE_NANOS = MAX_IDLE.toNanos();
 
   private final Origin origin;
   private final SSLSocketFactory tls;
@@ -170,6 +171,27 @@ final class ConnectionPool implements Closeable {
 
   synchronized int idleCount() {
     return idle.size();
+  }
+
+  /**
+   * Closes the connections that have been idle for longer than {@code maxIdle}, so that an agent with
+   * little traffic holds no sockets (nor the peer's resources) for long.
+   *
+   * @return how many were closed
+   */
+  int closeIdle(Duration maxIdle) {
+    long cutoff = System.nanoTime() - maxIdle.toNanos();
+    List<DefaultBHttpClientConnection> old = new ArrayList<>();
+    synchronized (this) {
+      // Newest first: the old ones are at the tail.
+      while (!idle.isEmpty() && idle.peekLast().since - cutoff <= 0) {
+        old.add(idle.pollLast().connection);
+      }
+    }
+    for (DefaultBHttpClientConnection c : old) {
+      c.close(CloseMode.IMMEDIATE);
+    }
+    return old.size();
   }
 
   private static SSLSocketFactory socketFactory(boolean trustAnyCertificate) {

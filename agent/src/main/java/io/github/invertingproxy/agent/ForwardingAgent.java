@@ -2,11 +2,18 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.agent.html.HtmlInjection;
+import io.github.invertingproxy.agent.html.HtmlSnippet;
+import io.github.invertingproxy.agent.websocket.AgentWebSockets;
+import io.github.invertingproxy.agent.websocket.ShimScript;
+import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import java.io.Closeable;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -48,6 +55,7 @@ public final class ForwardingAgent implements Closeable {
   private static final Duration BACKEND_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(30);
   private static final int MAX_IDLE_CONNECTIONS = 32;
+  private static final long IDLE_CHECK_SECONDS = 5;
 
   private final Origin.ProxyBase proxyUrl;
   private final String backendId;
@@ -60,6 +68,11 @@ public final class ForwardingAgent implements Closeable {
   private final boolean disableSslForTest;
   private final int maxConcurrentRequests;
   private final Duration shutdownGracePeriod;
+  private final List<HtmlSnippet> htmlSnippets;
+  private final SessionOptions sessionOptions;
+  private final HealthCheckOptions healthCheckOptions;
+  private final boolean forceHttp2;
+  private final WebSocketOptions webSocketOptions;
 
   private final Object lock = new Object();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -68,8 +81,11 @@ public final class ForwardingAgent implements Closeable {
   private volatile boolean failed;
   private ConnectionPool proxyPool;
   private ConnectionPool backendPool;
+  private BackendClient backendClient;
+  private HealthCheck healthCheck;
   private ProxyClient proxy;
   private ThreadPoolExecutor requests;
+  private volatile AgentWebSockets webSockets;
   private ScheduledExecutorService timer;
   private Thread poller;
 
@@ -85,6 +101,15 @@ public final class ForwardingAgent implements Closeable {
     this.disableSslForTest = b.disableSslForTest;
     this.maxConcurrentRequests = b.maxConcurrentRequests;
     this.shutdownGracePeriod = b.shutdownGracePeriod;
+    List<HtmlSnippet> snippets = new ArrayList<>(b.htmlSnippets);
+    if (b.webSocketOptions != null && b.webSocketOptions.injectsShim()) {
+      snippets.add(ShimScript.snippet(b.webSocketOptions.shimPath()));
+    }
+    this.htmlSnippets = List.copyOf(snippets);
+    this.webSocketOptions = b.webSocketOptions;
+    this.sessionOptions = b.sessionOptions;
+    this.healthCheckOptions = b.healthCheckOptions;
+    this.forceHttp2 = b.forceHttp2;
   }
 
   public static Builder builder() {
@@ -98,6 +123,11 @@ public final class ForwardingAgent implements Closeable {
 
   public String backendId() {
     return backendId;
+  }
+
+  /** The agent's WebSockets (native relays and shim sessions); null when off or not started. */
+  public AgentWebSockets webSockets() {
+    return webSockets;
   }
 
   /** The backend's {@code host:port}. */
@@ -129,19 +159,43 @@ public final class ForwardingAgent implements Closeable {
       backendPool = new ConnectionPool(target, false, BACKEND_CONNECT_TIMEOUT, backendConfig,
           BackendClient.FRAMING_OF_BODY, MAX_IDLE_CONNECTIONS);
       timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("inverting-proxy-agent-timer"));
+      // Idle connections close even when no request comes to find them stale: a quiet agent holds no sockets.
+      ConnectionPool proxies = proxyPool;
+      ConnectionPool backends = backendPool;
+      timer.scheduleWithFixedDelay(() -> {
+        proxies.closeIdle(ConnectionPool.MAX_IDLE);
+        backends.closeIdle(ConnectionPool.MAX_IDLE);
+      }, IDLE_CHECK_SECONDS, IDLE_CHECK_SECONDS, TimeUnit.SECONDS);
       proxy = new ProxyClient(proxyUrl, backendId, credentials, proxyPool, executor, proxyTimeout);
-      BackendClient backend = new BackendClient(backendPool, executor, timer, requestForwardingTimeout);
-      RequestForwarder forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials);
+      BackendClient backend = forceHttp2 ? BackendClient.overH2c(target, requestForwardingTimeout)
+          : new BackendClient(backendPool, executor, timer, requestForwardingTimeout);
+      backendClient = backend;
+      if (healthCheckOptions != null) {
+        healthCheck = new HealthCheck(target, healthCheckOptions.path, healthCheckOptions.interval,
+            healthCheckOptions.unhealthyThreshold);
+      }
+      SessionCookies sessions = sessionOptions == null ? null : new SessionCookies(sessionOptions.cookieName,
+          sessionOptions.timeout, sessionOptions.limit, !disableSslForTest, Clock.systemUTC());
+      RequestForwarder forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials,
+          new ExchangeRewrites(sessions, new HtmlInjection(htmlSnippets)));
+      if (webSocketOptions != null) {
+        webSockets = new AgentWebSockets(webSocketOptions, proxyUrl.url(), backendId, credentials,
+            target.authority(), disableSslForTest);
+        webSockets.start();
+        proxy.announceFeatures(webSockets.features());
+        forwarder.webSockets(webSockets);
+      }
       requests = new ThreadPoolExecutor(maxConcurrentRequests, maxConcurrentRequests, 30, TimeUnit.SECONDS,
           new LinkedBlockingQueue<>(), daemonThreads("inverting-proxy-agent-request"));
       requests.allowCoreThreadTimeOut(true);
+      // The start-up line comes first, before anything the poller may log.
+      LOG.info("forwarding agent started: proxy " + proxyUrl + ", backend " + backendId + ", target " + target
+          + ", credentials " + credentials + ", proxy timeout " + GoDuration.format(proxyTimeout)
+          + ", request forwarding timeout "
+          + (requestForwardingTimeout.isZero() ? "none" : GoDuration.format(requestForwardingTimeout)));
       poller = daemonThreads("inverting-proxy-agent-poller").newThread(() -> pollLoop(forwarder));
       poller.start();
     }
-    LOG.info("forwarding agent started: proxy " + proxyUrl + ", backend " + backendId + ", target " + target
-        + ", credentials " + credentials + ", proxy timeout " + GoDuration.format(proxyTimeout)
-        + ", request forwarding timeout "
-        + (requestForwardingTimeout.isZero() ? "none" : GoDuration.format(requestForwardingTimeout)));
   }
 
   private void pollLoop(RequestForwarder forwarder) {
@@ -149,6 +203,9 @@ public final class ForwardingAgent implements Closeable {
     Backoff backoff = new Backoff();
     boolean failing = false;
     try {
+      if (healthCheck != null) {
+        awaitHealthyThenMonitor();
+      }
       while (!closing) {
         List<String> ids;
         try {
@@ -194,6 +251,24 @@ public final class ForwardingAgent implements Closeable {
     }
   }
 
+  /** --health-check-*: no polling before the backend is healthy; too many failures in a row stop the agent. */
+  private void awaitHealthyThenMonitor() throws InterruptedException {
+    healthCheck.awaitHealthy(() -> closing);
+    long every = healthCheck.interval().toNanos();
+    try {
+      timer.scheduleWithFixedDelay(() -> {
+        if (!closing && healthCheck.checkAndCount()) {
+          LOG.severe("backend " + target + " failed " + healthCheckOptions.unhealthyThreshold
+              + " health checks in a row; the agent stops");
+          failed = true;
+          new Thread(this::close, "inverting-proxy-agent-close").start();
+        }
+      }, every, every, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Closed while waiting for the backend: nothing to monitor.
+    }
+  }
+
   /**
    * Stops polling, waits up to the shutdown grace period for requests in flight, then cuts off the
    * rest and closes every connection. Returns once done; closing again does nothing.
@@ -210,9 +285,15 @@ public final class ForwardingAgent implements Closeable {
         return;
       }
     }
+    LOG.info("stopping: no new requests; " + requests.getActiveCount() + " in flight may finish within "
+        + GoDuration.format(shutdownGracePeriod));
     proxy.abortPoll();
     poller.interrupt();
     requests.shutdown();
+    if (webSockets != null) {
+      // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
+      webSockets.close();
+    }
     try {
       if (!requests.awaitTermination(shutdownGracePeriod.toNanos(), TimeUnit.NANOSECONDS)) {
         LOG.warning(requests.getActiveCount() + " request(s) still in flight after "
@@ -224,6 +305,7 @@ public final class ForwardingAgent implements Closeable {
     requests.shutdownNow();
     proxyPool.close();
     backendPool.close();
+    backendClient.close();
     timer.shutdownNow();
     try {
       poller.join(1000);
@@ -266,8 +348,86 @@ public final class ForwardingAgent implements Closeable {
     private boolean disableSslForTest;
     private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
+    private final List<HtmlSnippet> htmlSnippets = new ArrayList<>();
+    private SessionOptions sessionOptions;
+    private WebSocketOptions webSocketOptions = WebSocketOptions.defaults();
+    private HealthCheckOptions healthCheckOptions;
+    private boolean forceHttp2;
 
     private Builder() {}
+
+    /**
+     * Checks {@code GET http://TARGET/PATH} every {@code interval}, as the original's
+     * {@code --health-check-*} flags: no polling before a first 200, and after {@code unhealthyThreshold}
+     * failed checks in a row the agent stops (the command line then exits with status 1).
+     */
+    public Builder healthCheck(String path, Duration interval, int unhealthyThreshold) {
+      requireNonNull(path, "path");
+      requireNonNull(interval, "interval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("health check interval must be positive, was " + interval);
+      }
+      if (unhealthyThreshold < 1) {
+        throw new IllegalArgumentException("health check unhealthy threshold must be at least 1, was "
+            + unhealthyThreshold);
+      }
+      this.healthCheckOptions = new HealthCheckOptions(path, interval, unhealthyThreshold);
+      return this;
+    }
+
+    /**
+     * Speaks HTTP/2 to the backend without TLS and without an upgrade ("prior knowledge" h2c), as the
+     * original's {@code --force-http2}; for backends such as gRPC-web servers that only speak HTTP/2.
+     */
+    public Builder forceHttp2(boolean forceHttp2) {
+      this.forceHttp2 = forceHttp2;
+      return this;
+    }
+
+    /**
+     * Inserts HTML into the backend's HTML pages, right after the opening {@code <head>} tag; snippets
+     * go in the order they were added. See {@link HtmlInjection} for which responses qualify (HTML,
+     * 2xx, gzip and deflate decoded, others untouched) and how the body is rewritten while it streams.
+     * The snippet may return {@code ""} for responses it does not want to change.
+     */
+    public Builder injectHtml(HtmlSnippet snippet) {
+      htmlSnippets.add(requireNonNull(snippet, "snippet"));
+      return this;
+    }
+
+    /**
+     * How WebSockets are carried: natively through a proxy that supports it (on by default), and the
+     * original's shim ({@link WebSocketOptions#withShim}); null carries none (upgrades are then
+     * forwarded like any request, as by the original agent without a shim).
+     */
+    public Builder webSockets(WebSocketOptions options) {
+      this.webSocketOptions = options;
+      return this;
+    }
+
+    /**
+     * Keeps the cookies the backend sets in server-side sessions, and gives each browser one cookie
+     * named {@code cookieName} instead, valid for {@code timeout}; at most {@code limit} sessions are
+     * kept, the least recently used dropped first (the original's {@code --session-cookie-*} flags).
+     */
+    public Builder sessionCookies(String cookieName, Duration timeout, int limit) {
+      requireNonNull(cookieName, "cookieName");
+      requireNonNull(timeout, "timeout");
+      // A token (RFC 9110 5.6.2): no separators, so that it cannot break the Cookie header it lives in.
+      if (cookieName.isEmpty()
+          || !cookieName.chars().allMatch(c -> c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+        throw new IllegalArgumentException(
+            "session cookie name \"" + cookieName + "\" must be a token: no spaces or separators");
+      }
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("session cookie timeout must be positive, was " + GoDuration.format(timeout));
+      }
+      if (limit < 1) {
+        throw new IllegalArgumentException("session cookie cache limit must be at least 1, was " + limit);
+      }
+      this.sessionOptions = new SessionOptions(cookieName, timeout, limit);
+      return this;
+    }
 
     /**
      * The proxy's agent-facing base URL, {@code http://} or {@code https://}; a missing final
@@ -379,4 +539,8 @@ public final class ForwardingAgent implements Closeable {
       return new ForwardingAgent(this);
     }
   }
+
+  private record SessionOptions(String cookieName, Duration timeout, int limit) {}
+
+  private record HealthCheckOptions(String path, Duration interval, int unhealthyThreshold) {}
 }

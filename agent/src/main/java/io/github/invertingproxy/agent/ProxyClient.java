@@ -3,6 +3,7 @@ package io.github.invertingproxy.agent;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.protocol.AgentPaths;
+import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.MessageReader;
@@ -10,6 +11,7 @@ import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
 import io.github.invertingproxy.protocol.RequestStartTime;
+import io.github.invertingproxy.protocol.WebSocketExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -48,6 +50,7 @@ final class ProxyClient {
   private final HttpRequestExecutor executor;
   private final Duration timeout;
   private volatile ConnectionPool.Lease currentPoll;
+  private volatile String features;
 
   ProxyClient(Origin.ProxyBase base, String backendId, ProxyCredentials credentials, ConnectionPool pool,
       HttpRequestExecutor executor, Duration timeout) {
@@ -62,6 +65,10 @@ final class ProxyClient {
   /** One long poll: the ids the proxy lists, possibly none. Not retried here; the poll loop backs off. */
   List<String> pending() throws IOException {
     ClassicHttpRequest call = call("GET", AgentPaths.PENDING);
+    String announced = features;
+    if (announced != null) {
+      call.addHeader(WebSocketExtension.FEATURES_HEADER, announced);
+    }
     ConnectionPool.Lease lease = pool.lease();
     currentPoll = lease;
     int status;
@@ -90,6 +97,11 @@ final class ProxyClient {
     } catch (IllegalArgumentException e) {
       throw new IOException("proxy sent an unusable agent/pending answer: " + e.getMessage(), e);
     }
+  }
+
+  /** Announces these feature tokens ({@code X-Inverting-Proxy-Agent-Features}) on every poll; null for none. */
+  void announceFeatures(String tokens) {
+    this.features = tokens;
   }
 
   /** Ends a long poll in progress, so that shutting down need not wait for the proxy's answer. */
@@ -224,6 +236,9 @@ final class ProxyClient {
     call.addHeader("User-Agent", USER_AGENT);
     call.addHeader(ProtocolHeaders.BACKEND_ID, backendId);
     credentials.authorizationHeader().ifPresent(value -> call.addHeader("Authorization", value));
+    for (HeaderField f : credentials.otherHeaders()) {
+      call.addHeader(f.name(), f.value());
+    }
     return call;
   }
 

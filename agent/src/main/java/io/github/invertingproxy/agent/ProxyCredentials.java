@@ -2,6 +2,7 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.protocol.Headers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -21,6 +22,14 @@ public interface ProxyCredentials {
    */
   Optional<String> authorizationHeader() throws IOException;
 
+  /**
+   * Headers besides {@code Authorization} for every proxy call, such as {@code X-Inverting-Proxy-VM-ID}
+   * on a GCE VM. Asked once per call; must not block (refresh such values in the background).
+   */
+  default Headers otherHeaders() {
+    return Headers.empty();
+  }
+
   /** No {@code Authorization} header: for a proxy without agent authentication. */
   static ProxyCredentials none() {
     return NoCredentials.INSTANCE;
@@ -32,6 +41,27 @@ public interface ProxyCredentials {
    */
   static ProxyCredentials tokenFile(Path path) {
     return new TokenFileCredentials(requireNonNull(path, "path"));
+  }
+
+  /**
+   * A Google OAuth access token (scopes cloud-platform and email) from the first source that works:
+   * the gcloud SDK's active account, Application Default Credentials, the GCE metadata server. The
+   * source is looked for on first use; the token is refreshed in the background before it expires.
+   */
+  static ProxyCredentials google() {
+    return new GoogleProxyCredentials(null, System.getenv(), null);
+  }
+
+  /**
+   * A Google-signed OIDC ID token for {@code audience}, for a proxy behind Identity-Aware Proxy or any
+   * front that checks ID tokens; from the same sources as {@link #google()}.
+   */
+  static ProxyCredentials googleIdToken(String audience) {
+    requireNonNull(audience, "audience");
+    if (audience.isBlank()) {
+      throw new IllegalArgumentException("ID token audience is empty");
+    }
+    return new GoogleProxyCredentials(audience, System.getenv(), null);
   }
 }
 

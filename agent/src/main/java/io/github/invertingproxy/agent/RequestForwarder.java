@@ -2,11 +2,14 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.agent.websocket.AgentWebSockets;
+import io.github.invertingproxy.protocol.BodyFraming;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.HopByHopHeaders;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,12 +29,27 @@ final class RequestForwarder {
   private final BackendClient backend;
   private final boolean forwardUserId;
   private final boolean stripCredentials;
+  private final ExchangeRewrites rewrites;
+  private volatile AgentWebSockets webSockets;
 
   RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials) {
+    this(proxy, backend, forwardUserId, stripCredentials, ExchangeRewrites.NONE);
+  }
+
+  /** @param rewrites session cookies and HTML injection, applied to every exchange */
+  RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials,
+      ExchangeRewrites rewrites) {
     this.proxy = requireNonNull(proxy, "proxy");
     this.backend = requireNonNull(backend, "backend");
     this.forwardUserId = forwardUserId;
     this.stripCredentials = stripCredentials;
+    this.rewrites = requireNonNull(rewrites, "rewrites");
+  }
+
+  /** WebSocket upgrades and the shim's calls go to {@code webSockets} (package websocket); null: none. */
+  RequestForwarder webSockets(AgentWebSockets webSockets) {
+    this.webSockets = webSockets;
+    return this;
   }
 
   void forward(String id) {
@@ -49,16 +67,22 @@ final class RequestForwarder {
           + fetched.userId() + "\", queued at the proxy for "
           + Duration.between(fetched.startTime(), Instant.now()).toMillis() + " ms");
     }
+    AgentWebSockets ws = webSockets;
+    if (ws != null && ws.wants(original)) {
+      serveWebSocket(ws, id, original, fetched);
+      return;
+    }
     BackendExchange exchange = null;
     SerializedResponse response;
     String failure = null;
     try {
       try {
-        exchange = backend.send(prepare(original, fetched.userId()), fetched.message());
+        ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
+        exchange = backend.send(rewrite.request(), fetched.message());
         if (exchange.requestBodySent()) {
           fetched.bodyConsumed();
         }
-        response = exchange.serialize();
+        response = rewrite.response(exchange.serialize(), backend.origin());
       } catch (BackendFailure e) {
         failure = e.getMessage();
         LOG.log(Level.FINE, "request " + shortId(id) + ": " + failure, e.getCause());
@@ -91,6 +115,23 @@ final class RequestForwarder {
       if (exchange != null) {
         exchange.close();
       }
+    }
+  }
+
+  /** Serves a WebSocket upgrade or a shim call with {@code ws}, which answers with agent/response itself. */
+  private void serveWebSocket(AgentWebSockets ws, String id, RequestHead original, FetchedRequest fetched) {
+    try {
+      RequestHead prepared = rewrites.begin(prepare(original, fetched.userId()), fetched.userId()).request();
+      ws.handle(id, original, prepared, fetched.message().body(), () -> {
+        fetched.bodyConsumed();
+        fetched.close();
+      }, (head, body) -> proxy.postResponse(id, new SerializedResponse(head,
+          body.length == 0 ? BodyFraming.NONE : new BodyFraming.Length(body.length), new ByteArrayInputStream(body),
+          Headers::empty)));
+    } catch (IOException e) {
+      LOG.warning("request " + shortId(id) + ": " + original.method() + " " + original.path() + ": " + e.getMessage());
+    } finally {
+      fetched.close();
     }
   }
 

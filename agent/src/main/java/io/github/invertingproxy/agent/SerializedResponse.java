@@ -69,6 +69,28 @@ final class SerializedResponse implements HttpEntity {
     return head;
   }
 
+  /** The same body under another head with the same framing, such as one with other cookies. */
+  SerializedResponse withHead(ResponseHead newHead) {
+    return withBody(newHead, framing, body);
+  }
+
+  /**
+   * Another head and body in place of this response's, such as a page with a banner; the backend's
+   * trailers follow only a chunked body.
+   */
+  SerializedResponse withBody(ResponseHead newHead, BodyFraming newFraming, InputStream newBody) {
+    if (fixedBody != null) {
+      throw new IllegalStateException("a response made by the agent is not rewritten");
+    }
+    Supplier<Headers> newTrailers = newFraming instanceof BodyFraming.Chunked ? trailers : Headers::empty;
+    return new SerializedResponse(newHead, newFraming, newBody, newTrailers);
+  }
+
+  /** The body still to be sent, its transfer coding removed; null for a response made by the agent. */
+  InputStream body() {
+    return body;
+  }
+
   /** Runs when the body fails half-way, before the outer chunked coding can end cleanly. */
   void onFailure(Runnable action) {
     this.onFailure = requireNonNull(action, "action");
@@ -128,6 +150,19 @@ final class SerializedResponse implements HttpEntity {
       // Cut the call off so that the proxy sees a broken message, never a clean end of a short one.
       onFailure.run();
       throw e;
+    } finally {
+      if (body != null && !canRetry()) {
+        // Frees a decoder's native memory at once; the backend's own stream ignores close.
+        closeQuietly(body);
+      }
+    }
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException e) {
+      // Nothing more to free.
     }
   }
 

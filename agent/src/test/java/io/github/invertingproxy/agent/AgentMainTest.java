@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.Test;
 
@@ -36,8 +37,9 @@ public class AgentMainTest {
     assertFalse(o.stripCredentials());
     assertFalse(o.debug());
     assertFalse(o.disableSslForTest());
-    assertEquals("none", o.credentials().toString());
+    assertEquals("google", o.credentials().toString());
     assertEquals(64, o.maxConcurrentRequests());
+    assertEquals(Duration.ZERO, o.gracefulShutdownTimeout());
   }
 
   @Test
@@ -116,10 +118,10 @@ public class AgentMainTest {
 
   @Test
   public void anUnknownFlagExitsWith2() {
-    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--shim-websockets");
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--no-such-flag");
 
     assertEquals(2, status);
-    assertEquals("inverting-proxy-agent: unknown flag --shim-websockets (run inverting-proxy-agent --help for the list)"
+    assertEquals("inverting-proxy-agent: unknown flag --no-such-flag (run inverting-proxy-agent --help for the list)"
         + System.lineSeparator(), errText());
   }
 
@@ -145,7 +147,8 @@ public class AgentMainTest {
     int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--credentials", "gcloud");
 
     assertEquals(2, status);
-    assertEquals("inverting-proxy-agent: invalid --credentials \"gcloud\": expected none or token-file:PATH"
+    assertEquals("inverting-proxy-agent: invalid --credentials \"gcloud\": expected google, id-token,"
+        + " token-file:PATH or none"
         + System.lineSeparator(), errText());
   }
 
@@ -171,5 +174,100 @@ public class AgentMainTest {
       assertTrue(flag, help.contains("  " + flag + "\n"));
     }
     assertEquals("", errText());
+  }
+
+  @Test
+  public void everyFlagOfTheOriginalAgentIsAccepted() throws Flags.UsageException {
+    // agent.go's flags (of its several versions), each with a value of its type.
+    String[] original = {"--proxy=http://p/", "--backend=b", "--proxy-timeout=30s", "--request-forwarding-timeout=1m",
+        "--host=localhost:9000", "--force-http2", "--debug", "--disable-ssl-for-test", "--favicon-url=/f.png",
+        "--forward-user-id", "--inject-banner=<b>hi</b>", "--banner-height=30px", "--shim-websockets",
+        "--shim-path=ws-shim", "--health-check-path=/healthz", "--health-check-interval-seconds=5",
+        "--health-check-unhealthy-threshold=3", "--disable-gce-vm-header", "--session-cookie-name=sid",
+        "--session-cookie-timeout=1h", "--session-cookie-cache-limit=10", "--rewrite-websocket-host",
+        "--strip-credentials", "--stats-addr=:8081", "--enable-websockets-injection", "--disable-aws-vm-header",
+        "--monitoring-project-id=p", "--metric-domain=d",
+        "--monitoring-endpoint=m:443", "--monitoring-resource-type=gce_instance",
+        "--monitoring-resource-labels=a=b", "--graceful-shutdown-timeout=10s"};
+
+    AgentOptions o = AgentOptions.parse(original, Map.of());
+
+    assertEquals("localhost:9000", o.host());
+    assertEquals(Duration.ofSeconds(10), o.gracefulShutdownTimeout());
+    assertTrue(o.debug());
+  }
+
+  @Test
+  public void theDockerImagesDebugVariableTurnsOnDebugLogging() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[0], Map.of("PROXY", "http://p/", "BACKEND", "b", "DEBUG", "true"));
+
+    assertTrue(o.debug());
+  }
+
+  @Test
+  public void idTokenCredentialsWithoutAnAudienceExitWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--credentials", "id-token");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: --credentials id-token needs --audience: the audience the proxy's front"
+        + " expects (for Identity-Aware Proxy, its OAuth client ID)" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anAudienceWithoutIdTokenCredentialsExitsWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--audience", "x");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: --audience is only used with --credentials id-token"
+        + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void aBannerHeightThatIsNotACssLengthExitsWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--credentials", "none",
+        "--inject-banner", "<b>x</b>", "--banner-height", "40px;color:red");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: invalid --banner-height: banner height \"40px;color:red\" is not a CSS"
+        + " length such as 40px" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void anInvalidSessionCookieNameExitsWith2() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--session-cookie-name", "a;b");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: invalid --session-cookie-*: session cookie name \"a;b\" must be a token:"
+        + " no spaces or separators" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void withoutAnyGoogleCredentialsTheDefaultExitsWith1AndOneLineSayingWhy() throws Exception {
+    java.nio.file.Path empty = java.nio.file.Files.createTempDirectory("no-credentials");
+    try {
+      int status = run(Map.of("PROXY", "http://p/", "BACKEND", "b", "PATH", empty.toString(), "HOME", empty.toString(),
+          "NO_GCE_CHECK", "true"));
+
+      assertEquals(1, status);
+      assertTrue(errText(), errText().startsWith("inverting-proxy-agent: --credentials google: no Google credentials"
+          + " found: gcloud is not on the PATH; GOOGLE_APPLICATION_CREDENTIALS is not set; no "));
+      assertEquals(errText(), 1, errText().lines().count());
+    } finally {
+      java.nio.file.Files.delete(empty);
+    }
+  }
+
+  @Test
+  public void theOriginalsMetricsFlagsAreAcceptedWithAWarningThatTheyAreIgnored() throws Flags.UsageException {
+    AgentOptions o = AgentOptions.parse(new String[] {"--proxy=http://p/", "--backend=b", "--credentials=none",
+        "--monitoring-project-id=my-project", "--stats-addr=:8081"}, Map.of());
+
+    try (LogCapture log = LogCapture.start()) {
+      o.toAgent();
+
+      assertEquals(List.of("--monitoring-project-id is accepted for compatibility with the original agent and ignored",
+          "--stats-addr is accepted for compatibility with the original agent and ignored"),
+          log.messagesContaining("ignored"));
+    }
   }
 }

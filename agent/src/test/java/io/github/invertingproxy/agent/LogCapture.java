@@ -43,6 +43,15 @@ final class LogCapture extends Handler implements AutoCloseable {
     return found;
   }
 
+  /** Every message at every level, debug details included. */
+  List<String> allMessages() {
+    List<String> all = new ArrayList<>();
+    for (LogRecord r : records) {
+      all.add(TEXT.formatMessage(r));
+    }
+    return all;
+  }
+
   /** Waits for at least {@code count} such messages; the request's line comes after the response. */
   List<String> awaitMessagesContaining(String text, int count, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -184,7 +184,8 @@ final class ScriptedProxy implements Closeable {
       String path = exchange.getRequestURI().getRawPath();
       calls.add(new Call(exchange.getRequestMethod(), path,
           exchange.getRequestHeaders().getFirst("Authorization"),
-          exchange.getRequestHeaders().getFirst(ProtocolHeaders.BACKEND_ID)));
+          exchange.getRequestHeaders().getFirst(ProtocolHeaders.BACKEND_ID),
+          exchange.getRequestHeaders().getFirst(ProtocolHeaders.VM_ID)));
       switch (exchange.getRequestMethod() + " " + path) {
         case "GET /base/agent/pending" -> pending(exchange);
         case "GET /base/agent/request" -> request(exchange);
@@ -300,7 +301,7 @@ final class ScriptedProxy implements Closeable {
   record Answer(int status, String body) {}
 
   /** One call the agent made: method, path, and the headers the tests look at. */
-  record Call(String method, String path, String authorization, String backendId) {}
+  record Call(String method, String path, String authorization, String backendId, String vmId) {}
 
   /** What the agent posted for one request, filled in as it streams. */
   static final class PostedResponse {
