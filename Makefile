@@ -15,6 +15,7 @@ help:
 	@echo "make run-appengine             the App Engine flavour on its local runner (docs/appengine.md)"
 	@echo "make deploy PROJECT_ID=...     deploy the three App Engine services, dispatch, cron and indexes"
 	@echo "make deploy-dry-run PROJECT_ID=x   print the deploy commands without running them"
+	@echo "make agent-image               the agent's Docker image (needs a Docker engine)"
 	@echo "make bench                     the benchmarks (docs/benchmarks.md); BENCH_QUICK=1 for a short run"
 
 build:
@@ -33,3 +34,4 @@ clean:
 
 -include appengine.mk
 -include bench/bench.mk
+-include agent/agent.mk
