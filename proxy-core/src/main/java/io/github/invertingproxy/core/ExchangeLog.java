@@ -3,7 +3,14 @@ package io.github.invertingproxy.core;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The one INFO line per proxied exchange: method, path, user, backend, status, bytes, latency. */
+/**
+ * The one INFO line per proxied exchange: method, path, user, backend, status, bytes, latency.
+ *
+ * <p>It is on every request's path, so it is built with a plain {@link StringBuilder} (no
+ * {@code String.format}, which parses its pattern on every call); where the line is written, and
+ * whether synchronously, is the installed handler's business (the stand-alone server's is
+ * asynchronous).
+ */
 public final class ExchangeLog {
   private static final Logger LOG = Logger.getLogger("io.github.invertingproxy.exchange");
 
@@ -12,9 +19,26 @@ public final class ExchangeLog {
   public static void log(String method, String path, String user, String backend, int status, long bytes,
       long startNanos) {
     if (LOG.isLoggable(Level.INFO)) {
-      long micros = (System.nanoTime() - startNanos) / 1000;
-      LOG.info(String.format("%s %s user=%s backend=%s status=%d bytes=%d latency=%d.%03dms", method, path,
-          user.isEmpty() ? "-" : user, backend == null ? "-" : backend, status, bytes, micros / 1000, micros % 1000));
+      LOG.info(line(method, path, user, backend, status, bytes, (System.nanoTime() - startNanos) / 1000));
     }
+  }
+
+  /** {@code GET /p user=u backend=b status=200 bytes=12 latency=1.234ms}; "-" for no user or backend. */
+  static String line(String method, String path, String user, String backend, int status, long bytes, long micros) {
+    StringBuilder b = new StringBuilder(96 + path.length())
+        .append(method).append(' ').append(path)
+        .append(" user=").append(user.isEmpty() ? "-" : user)
+        .append(" backend=").append(backend == null ? "-" : backend)
+        .append(" status=").append(status)
+        .append(" bytes=").append(bytes)
+        .append(" latency=").append(micros / 1000).append('.');
+    long fraction = micros % 1000;
+    if (fraction < 100) {
+      b.append('0');
+    }
+    if (fraction < 10) {
+      b.append('0');
+    }
+    return b.append(fraction).append("ms").toString();
   }
 }

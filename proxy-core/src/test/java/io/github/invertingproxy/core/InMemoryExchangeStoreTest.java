@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Test;
@@ -98,7 +99,7 @@ public class InMemoryExchangeStoreTest {
   }
 
   @Test
-  public void requestIsWrittenByTheClientThreadAndTheResponseHandedBack() throws Exception {
+  public void requestIsWrittenToTheAgentAndTheResponseHandedBack() throws Exception {
     String id = store.submit("b", request("GET / HTTP/1.1\r\n\r\n"));
     CompletableFuture<Optional<AgentResponse>> client = CompletableFuture.supplyAsync(() -> {
       try {
@@ -114,6 +115,88 @@ public class InMemoryExchangeStoreTest {
     assertEquals("GET / HTTP/1.1\r\n\r\n", received.toString(ISO_8859_1));
     assertEquals(ResponseOutcome.RELAYED, store.respond("b", id, new ByteArrayInputStream("HTTP/1.1 200 OK\r\n\r\n".getBytes(ISO_8859_1))));
     assertTrue(client.get(5, TimeUnit.SECONDS).isPresent());
+  }
+
+  /** A request whose body the agent reads until {@code release} opens (or fails with {@code failure}). */
+  private static ExchangeRequest slowRequest(CountDownLatch writing, CountDownLatch release, IOException failure) {
+    return new ExchangeRequest() {
+      @Override
+      public String user() {
+        return "";
+      }
+
+      @Override
+      public Instant startTime() {
+        return Instant.EPOCH;
+      }
+
+      @Override
+      public String method() {
+        return "POST";
+      }
+
+      @Override
+      public void writeTo(OutputStream out) throws IOException {
+        writing.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+        if (failure != null) {
+          throw failure;
+        }
+        out.write('x');
+      }
+    };
+  }
+
+  @Test
+  public void clientStaysWhileTheAgentReadsItsRequestAndItsWaitStartsAfterward() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    String id = store.submit("b", slowRequest(writing, release, null));
+    ExchangeRequest taken = store.take("b", id).orElseThrow();
+    CompletableFuture<Void> agent = CompletableFuture.runAsync(() -> {
+      try {
+        taken.writeTo(new ByteArrayOutputStream());
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    assertTrue(writing.await(5, TimeUnit.SECONDS));
+    CompletableFuture<Long> client = CompletableFuture.supplyAsync(() -> {
+      try {
+        long start = System.nanoTime();
+        assertEquals(Optional.empty(), store.awaitResponse(id, Duration.ofMillis(50)));
+        return System.nanoTime() - start;
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    Thread.sleep(300);
+    assertFalse("the client left while its request was being read", client.isDone());
+    release.countDown();
+    agent.get(5, TimeUnit.SECONDS);
+    assertTrue(client.get(5, TimeUnit.SECONDS) >= TimeUnit.MILLISECONDS.toNanos(300));
+    store.finish(id);
+  }
+
+  @Test(expected = IOException.class)
+  public void requestThatCannotBeDeliveredFailsTheClient() throws Throwable {
+    CountDownLatch release = new CountDownLatch(0);
+    String id = store.submit("b", slowRequest(new CountDownLatch(1), release, new IOException("client body broke")));
+    ExchangeRequest taken = store.take("b", id).orElseThrow();
+    try {
+      taken.writeTo(new ByteArrayOutputStream());
+    } catch (IOException expected) {
+      // and the client learns of it:
+    }
+    try {
+      store.awaitResponse(id, Duration.ofSeconds(5));
+    } finally {
+      store.finish(id);
+    }
   }
 
   @Test

@@ -3,7 +3,6 @@ package io.github.invertingproxy.server;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -28,16 +27,21 @@ final class LogFormat extends Formatter {
     return b.toString();
   }
 
-  /** Sends everything at {@code level} and above to stderr in this format. */
+  /**
+   * Sends everything at {@code level} and above to stderr in this format, written by a background
+   * thread ({@link AsyncLogHandler}) so that the per-exchange line costs a request thread no I/O.
+   */
   static void install(Level level) {
     Logger root = Logger.getLogger("");
     for (Handler h : root.getHandlers()) {
       root.removeHandler(h);
+      if (h instanceof AsyncLogHandler) {
+        h.close();
+      }
     }
-    ConsoleHandler console = new ConsoleHandler();
-    console.setFormatter(new LogFormat());
-    console.setLevel(level);
-    root.addHandler(console);
+    Handler stderr = new AsyncLogHandler(System.err, new LogFormat());
+    stderr.setLevel(level);
+    root.addHandler(stderr);
     root.setLevel(level);
     // Jetty's own INFO lines say little that the start-up line does not.
     Logger.getLogger("org.eclipse.jetty").setLevel(level.intValue() <= Level.FINE.intValue() ? level : Level.WARNING);

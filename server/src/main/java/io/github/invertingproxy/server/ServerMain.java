@@ -4,6 +4,7 @@ import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,6 +90,15 @@ public final class ServerMain {
         "most header fields in one request; more gets 431");
     Flags.Flag<Integer> maxThreads = flags.integer("max-threads", 1000,
         "most request threads; each client waiting for its response holds one");
+    Flags.Flag<Boolean> webSockets = flags.bool("websockets", true,
+        "carry WebSocket upgrades to agents that announce support; false answers them with 501");
+    Flags.Flag<Integer> wsMaxMessage = flags.integer("websocket-max-message-size",
+        (int) RelayLimits.DEFAULT_MAX_MESSAGE_SIZE,
+        "largest WebSocket message (bytes) in either direction; a larger one closes the socket with 1009");
+    Flags.Flag<Duration> wsIdle = flags.duration("websocket-idle-timeout", RelayLimits.DEFAULT_IDLE_TIMEOUT,
+        "a WebSocket from which nothing (not even a pong) arrives for this long is closed with 1001");
+    Flags.Flag<Duration> wsPing = flags.duration("websocket-ping-interval", RelayLimits.DEFAULT_PING_INTERVAL,
+        "ping a WebSocket that has been quiet for this long; 0 sends no pings");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
     flags.parse(args);
 
@@ -100,7 +110,8 @@ public final class ServerMain {
               .responseTimeout(responseTimeout.get())
               .pendingTimeout(pendingTimeout.get())
               .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
-              .build());
+              .build())
+          .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null);
     } catch (IllegalArgumentException e) {
       throw new Flags.UsageException(e.getMessage(), false);
     }

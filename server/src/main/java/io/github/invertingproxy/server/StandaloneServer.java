@@ -10,6 +10,8 @@ import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
+import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -35,6 +37,7 @@ public final class StandaloneServer implements AutoCloseable {
   private final ServerConnector connector;
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
+  private final JettyWebSocketGateway webSockets;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -47,9 +50,12 @@ public final class StandaloneServer implements AutoCloseable {
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("proxy");
     this.jetty = new Server(threads);
+    this.webSockets = b.webSocketLimits == null ? null : new JettyWebSocketGateway(jetty, b.webSocketLimits);
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(b.settings.messageLimits().maxLineLength());
     http.setSendServerVersion(false);
+    // Responses relayed from a backend carry the backend's Date; the servlets date their own answers.
+    http.setSendDateHeader(false);
     http.setSendXPoweredBy(false);
     // A proxy passes paths on as sent; the backend decides what encoded separators mean.
     http.setUriCompliance(UriCompliance.LEGACY);
@@ -63,11 +69,12 @@ public final class StandaloneServer implements AutoCloseable {
     context.setContextPath("/");
     context.addFilter(new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount())), "/*",
         EnumSet.of(DispatcherType.REQUEST));
-    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings));
+    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets));
     agent.setAsyncSupported(true);
     context.addServlet(agent, "/agent/*");
     context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
-    context.addServlet(new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock)), "/*");
+    context.addServlet(new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets)),
+        "/*");
     jetty.setHandler(context.get());
   }
 
@@ -102,11 +109,33 @@ public final class StandaloneServer implements AutoCloseable {
     return store;
   }
 
+  /** The WebSocket upgrades carried natively; null when they are off ({@link Builder#webSockets}). */
+  public JettyWebSocketGateway webSockets() {
+    return webSockets;
+  }
+
+  /** Connections currently open to the port, for tests and metrics. */
+  public int openConnections() {
+    return connector.getConnectedEndPoints().size();
+  }
+
+  /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
+  public int openWebSocketConnections() {
+    return (int) connector.getConnectedEndPoints().stream()
+        .filter(e -> e.getConnection() instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
+  }
+
   @Override
   public void close() throws Exception {
     try {
+      if (webSockets != null) {
+        webSockets.shutDown(Duration.ofSeconds(2));
+      }
       jetty.stop();
     } finally {
+      if (webSockets != null) {
+        webSockets.close();
+      }
       store.close();
       registry.save();
     }
@@ -123,8 +152,15 @@ public final class StandaloneServer implements AutoCloseable {
     private Duration lease = Duration.ofSeconds(5);
     private int maxThreads = 1000;
     private Clock clock = Clock.systemUTC();
+    private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
 
     private Builder() {}
+
+    /** Carries WebSocket upgrades natively within these limits; null answers upgrades with 501. */
+    public Builder webSockets(RelayLimits limits) {
+      this.webSocketLimits = limits;
+      return this;
+    }
 
     public Builder bind(String bind) {
       this.bind = requireNonNull(bind, "bind");

@@ -158,6 +158,7 @@ public final class AdminApiServlet extends HttpServlet {
   private static void json(HttpServletResponse response, int status, String json) throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
+    response.setDateHeader("Date", System.currentTimeMillis());
     response.setContentType("application/json");
     response.setHeader("Cache-Control", "no-store");
     response.setContentLength(body.length);

@@ -10,9 +10,11 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestStartTime;
+import io.github.invertingproxy.protocol.WebSocketExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.logging.Logger;
 import javax.servlet.AsyncContext;
 import javax.servlet.AsyncEvent;
 import javax.servlet.AsyncListener;
+import javax.servlet.ServletInputStream;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
@@ -43,8 +46,19 @@ public final class AgentEndpointServlet extends HttpServlet {
   private final transient ExchangeStore store;
   private final transient Identity identity;
   private final transient ProxySettings settings;
+  private final transient WebSocketGateway webSockets;
 
   public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
+    this(registry, store, identity, settings, null);
+  }
+
+  /**
+   * @param webSockets takes the agents' own WebSockets ({@code agent/websocket}) and their feature
+   *     announcements; null serves the three calls only
+   */
+  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
+      WebSocketGateway webSockets) {
+    this.webSockets = webSockets;
     this.registry = requireNonNull(registry, "registry");
     this.store = requireNonNull(store, "store");
     this.identity = requireNonNull(identity, "identity");
@@ -58,7 +72,8 @@ public final class AgentEndpointServlet extends HttpServlet {
     boolean pending = call.equals("/pending");
     boolean get = call.equals("/request");
     boolean post = call.equals("/response");
-    if (!pending && !get && !post) {
+    boolean webSocket = webSockets != null && call.equals("/websocket");
+    if (!pending && !get && !post && !webSocket) {
       PlainText.send(response, 404, "Not found: the agent calls are agent/pending, agent/request and agent/response");
       return;
     }
@@ -84,6 +99,9 @@ public final class AgentEndpointServlet extends HttpServlet {
     }
     if (pending) {
       registry.markSeen(backendId);
+      if (webSockets != null) {
+        webSockets.agentPolled(backendId, request.getHeader(WebSocketExtension.FEATURES_HEADER));
+      }
       listPending(request, response, backendId);
       return;
     }
@@ -92,7 +110,9 @@ public final class AgentEndpointServlet extends HttpServlet {
       PlainText.send(response, 400, "Bad request: missing header " + ProtocolHeaders.REQUEST_ID);
       return;
     }
-    if (get) {
+    if (webSocket) {
+      webSockets.acceptAgent(request, response, backendId, requestId);
+    } else if (get) {
       sendRequest(response, backendId, requestId);
     } else {
       ResponseOutcome outcome = store.respond(backendId, requestId, request.getInputStream());
@@ -103,8 +123,33 @@ public final class AgentEndpointServlet extends HttpServlet {
         case TRUNCATED -> "Bad request: the response body broke off";
       };
       response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+      // The relay stops at the end of the serialized response, and the end of this call's own
+      // (chunked) body may still be on its way: a container that finds request content unread
+      // closes the connection after answering, and an agent that reused it would fail its next
+      // call. So read that end; when more is left (the relay failed, or an odd agent), say that
+      // the connection closes rather than let the agent reuse one that is about to die.
+      if (outcome != ResponseOutcome.RELAYED || !drain(request.getInputStream())) {
+        response.setHeader("Connection", "close");
+      }
       PlainText.send(response, outcome.status(), message);
     }
+  }
+
+  /** Reads what is left of a call's body, if it is at most a few KiB; true when it reached the end. */
+  private static boolean drain(ServletInputStream in) {
+    byte[] buffer = new byte[512];
+    try {
+      for (int total = 0; total <= 8192; ) {
+        int n = in.read(buffer);
+        if (n < 0) {
+          return true;
+        }
+        total += n;
+      }
+    } catch (IOException e) {
+      // The connection is broken anyway.
+    }
+    return false;
   }
 
   private void sendRequest(HttpServletResponse response, String backendId, String requestId) throws IOException {
@@ -182,6 +227,7 @@ public final class AgentEndpointServlet extends HttpServlet {
   private static void writeIds(HttpServletResponse response, List<String> ids) throws IOException {
     byte[] body = PendingRequestIds.toJson(ids).getBytes(StandardCharsets.UTF_8);
     response.setStatus(200);
+    response.setDateHeader("Date", System.currentTimeMillis());
     response.setContentType("application/json");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);

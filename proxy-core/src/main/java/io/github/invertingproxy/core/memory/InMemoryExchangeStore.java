@@ -21,21 +21,29 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Exchanges in memory, handed directly between the client's and the agent's servlet threads: nothing
  * is buffered, polled, or capped in size.
  *
- * <p>Each stream is only ever touched while its own servlet call is still running: the client's
- * thread writes the request into the agent's {@code agent/request} response while the agent's thread
- * waits, and reads the agent's {@code agent/response} body while the agent's thread waits. So a
- * container never recycles a stream that another thread still uses.
+ * <p>Each stream is only ever touched while its own servlet call is still running: the agent's
+ * {@code agent/request} thread writes the client's request (reading the client's body) while the
+ * client's thread waits for the response, and the client's thread never returns while that write is
+ * under way; the client's thread reads the agent's {@code agent/response} body while the agent's
+ * thread waits. So a container never recycles a stream that another thread still uses. Writing the
+ * request on the agent's own thread, rather than handing its stream to the client's thread, saves
+ * two thread hand-offs per exchange.
  *
  * <p>An id listed to a poll is leased to it for {@code lease}; if its agent does not take it in that
  * time (it died, or its poll's answer was lost), the id is listed again, to any agent of the backend.
+ *
+ * <p>Lease expiries and poll timeouts are found by one sweep every {@value #SWEEP_MILLIS} ms rather
+ * than by a timer task per lease and per poll: scheduling such a task wakes the timer thread whenever
+ * it becomes the earliest, which cost more than one thread switch per exchange.
  */
 public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable {
   /** The original agent reads at most 1 MB of ids; 100 ids keep each poll answer small. */
@@ -43,6 +51,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final Map<String, Backlog> backlogs = new ConcurrentHashMap<>();
+  private static final Logger LOG = Logger.getLogger(InMemoryExchangeStore.class.getName());
+  /** How often lease expiries and poll timeouts are looked for; they fire up to this much late. */
+  static final long SWEEP_MILLIS = 50;
+
   private final ScheduledThreadPoolExecutor timer;
   private final Duration lease;
 
@@ -54,6 +66,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       return t;
     });
     timer.setRemoveOnCancelPolicy(true);
+    timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   public InMemoryExchangeStore() {
@@ -68,10 +81,18 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     final ExchangeRequest request;
     // Guarded by the backlog's lock.
     State state = State.QUEUED;
-    ScheduledFuture<?> leaseExpiry;
+    /** While LEASED: when the lease ends (System.nanoTime). */
+    long leaseDeadline;
     // Guarded by this.
-    Pump pump;
-    boolean pumpServed;
+    /** An agent took the request and is writing it, or has written it. */
+    boolean taken;
+    /** The agent's thread is reading the client's request body: the client's call must not end yet. */
+    boolean writing;
+    /** When the agent had the whole request (System.nanoTime), or 0. */
+    long deliveredNanos;
+    IOException deliveryFailure;
+    /** The client's thread waits for the writer to finish (and must be woken when it does). */
+    boolean clientWaitsForWriter;
     Handoff response;
     boolean closed;
 
@@ -87,13 +108,12 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     final ArrayDeque<CompletableFuture<List<String>>> polls = new ArrayDeque<>();
   }
 
-  /** The agent's request to have the client's request written to {@code out}. */
-  private static final class Pump {
-    final OutputStream out;
-    final CompletableFuture<Void> done = new CompletableFuture<>();
+  /** A held {@code agent/pending} poll; the sweep answers it with no ids once its deadline passes. */
+  private static final class Poll extends CompletableFuture<List<String>> {
+    final long deadline;
 
-    Pump(OutputStream out) {
-      this.out = out;
+    Poll(long deadline) {
+      this.deadline = deadline;
     }
   }
 
@@ -136,7 +156,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
   @Override
   public CompletableFuture<List<String>> awaitPending(String backendId, Duration maxWait) {
     Backlog backlog = backlogs.computeIfAbsent(backendId, k -> new Backlog());
-    CompletableFuture<List<String>> poll = new CompletableFuture<>();
+    Poll poll = new Poll(System.nanoTime() + maxWait.toNanos());
     synchronized (backlog) {
       List<String> ids = leaseQueued(backlog);
       if (!ids.isEmpty()) {
@@ -144,9 +164,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       }
       backlog.polls.add(poll);
     }
-    ScheduledFuture<?> timeout = timer.schedule(() -> poll.complete(List.of()), maxWait.toMillis(), TimeUnit.MILLISECONDS);
     poll.whenComplete((ids, failure) -> {
-      timeout.cancel(false);
       synchronized (backlog) {
         backlog.polls.remove(poll);
       }
@@ -166,9 +184,6 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
         return Optional.empty();
       }
       backlog.queued.remove(exchange);
-      if (exchange.leaseExpiry != null) {
-        exchange.leaseExpiry.cancel(false);
-      }
       exchange.state = State.TAKEN;
     }
     return Optional.of(new ExchangeRequest() {
@@ -189,15 +204,33 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
       @Override
       public void writeTo(OutputStream out) throws IOException {
-        Pump pump = new Pump(out);
         synchronized (exchange) {
-          if (exchange.closed) {
+          if (exchange.closed || exchange.taken) {
             throw new IOException("the client of request " + requestId + " went away");
           }
-          exchange.pump = pump;
-          exchange.notifyAll();
+          exchange.taken = true;
+          exchange.writing = true;
         }
-        await(pump.done);
+        IOException failure = null;
+        try {
+          exchange.request.writeTo(out);
+        } catch (IOException | RuntimeException e) {
+          failure = new IOException("the request could not be delivered to the agent: " + e.getMessage(), e);
+          throw e;
+        } finally {
+          synchronized (exchange) {
+            exchange.writing = false;
+            if (failure == null) {
+              exchange.deliveredNanos = System.nanoTime();
+            } else {
+              exchange.deliveryFailure = failure;
+            }
+            // The client's thread need not wake for a delivery; it reads deliveredNanos when it wakes.
+            if (failure != null || exchange.clientWaitsForWriter) {
+              exchange.notifyAll();
+            }
+          }
+        }
       }
     });
   }
@@ -210,7 +243,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     }
     Handoff handoff = new Handoff(response);
     synchronized (exchange) {
-      if (exchange.closed || exchange.response != null || exchange.pump == null) {
+      if (exchange.closed || exchange.response != null || !exchange.taken) {
         return ResponseOutcome.NO_WAITING_CLIENT;
       }
       exchange.response = handoff;
@@ -234,35 +267,46 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     if (exchange == null) {
       return Optional.empty();
     }
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    while (true) {
-      Pump pump = null;
-      synchronized (exchange) {
-        if (exchange.response != null) {
-          return Optional.of(exchange.response);
-        }
-        if (exchange.pump != null && !exchange.pumpServed) {
-          exchange.pumpServed = true;
-          pump = exchange.pump;
-        } else {
-          long remaining = deadline - System.nanoTime();
-          if (exchange.closed || remaining <= 0) {
-            exchange.closed = true;
-            return Optional.empty();
+    long start = System.nanoTime();
+    boolean interrupted = false;
+    synchronized (exchange) {
+      while (true) {
+        // Never leave while the agent's thread reads this client's request body.
+        if (exchange.writing) {
+          exchange.clientWaitsForWriter = true;
+          try {
+            exchange.wait();
+          } catch (InterruptedException e) {
+            interrupted = true;
           }
-          TimeUnit.NANOSECONDS.timedWait(exchange, remaining);
           continue;
         }
+        if (exchange.deliveryFailure != null || exchange.response != null) {
+          if (interrupted) {
+            Thread.currentThread().interrupt();
+          }
+          if (exchange.deliveryFailure != null) {
+            throw exchange.deliveryFailure;
+          }
+          return Optional.of(exchange.response);
+        }
+        if (interrupted) {
+          exchange.closed = true;
+          throw new InterruptedException("interrupted while waiting for the response to request " + requestId);
+        }
+        // The wait for the response starts once the agent has the whole request.
+        long deadline = (exchange.deliveredNanos != 0 ? exchange.deliveredNanos : start) + maxWait.toNanos();
+        long remaining = deadline - System.nanoTime();
+        if (exchange.closed || remaining <= 0) {
+          exchange.closed = true;
+          return Optional.empty();
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(exchange, remaining);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
-      try {
-        exchange.request.writeTo(pump.out);
-        pump.done.complete(null);
-      } catch (IOException | RuntimeException e) {
-        pump.done.completeExceptionally(e);
-        throw new IOException("the request could not be delivered to the agent: " + e.getMessage(), e);
-      }
-      // The wait for the response starts once the agent has the whole request.
-      deadline = System.nanoTime() + maxWait.toNanos();
     }
   }
 
@@ -275,18 +319,12 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     Backlog backlog = backlogs.get(exchange.backendId);
     synchronized (backlog) {
       backlog.queued.remove(exchange);
-      if (exchange.leaseExpiry != null) {
-        exchange.leaseExpiry.cancel(false);
-      }
       exchange.state = State.FINISHED;
     }
     synchronized (exchange) {
       exchange.closed = true;
       if (exchange.response != null) {
         exchange.response.finished(ResponseOutcome.CLIENT_GONE);
-      }
-      if (exchange.pump != null && !exchange.pumpServed) {
-        exchange.pump.done.completeExceptionally(new IOException("the client of request " + requestId + " went away"));
       }
       exchange.notifyAll();
     }
@@ -327,7 +365,6 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       for (String id : ids) {
         Exchange e = exchanges.get(id);
         if (e != null && e.state == State.LEASED) {
-          e.leaseExpiry.cancel(false);
           e.state = State.QUEUED;
           backlog.queued.addFirst(e);
         }
@@ -346,16 +383,41 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
         continue;
       }
       e.state = State.LEASED;
-      e.leaseExpiry = timer.schedule(() -> expireLease(backlog, e), lease.toMillis(), TimeUnit.MILLISECONDS);
+      e.leaseDeadline = System.nanoTime() + lease.toNanos();
       ids.add(e.id);
     }
     return ids;
   }
 
-  private void expireLease(Backlog backlog, Exchange e) {
+  /** Ends the polls and leases whose time is up. */
+  private void sweep() {
+    long now = System.nanoTime();
+    try {
+      for (Exchange e : exchanges.values()) {
+        expireLease(backlogs.get(e.backendId), e, now); // checks the state under the backlog's lock
+      }
+      for (Backlog backlog : backlogs.values()) {
+        List<Poll> expired = new ArrayList<>();
+        synchronized (backlog) {
+          for (CompletableFuture<List<String>> poll : backlog.polls) {
+            if (poll instanceof Poll p && now - p.deadline >= 0) {
+              expired.add(p);
+            }
+          }
+        }
+        // Outside the lock: completing a poll runs its answer.
+        expired.forEach(p -> p.complete(List.of()));
+      }
+    } catch (RuntimeException e) {
+      // Never let one bad sweep stop the next ones.
+      LOG.log(Level.WARNING, "sweeping expired leases and polls failed", e);
+    }
+  }
+
+  private void expireLease(Backlog backlog, Exchange e, long now) {
     List<Runnable> deliveries;
     synchronized (backlog) {
-      if (e.state != State.LEASED) {
+      if (e.state != State.LEASED || now - e.leaseDeadline < 0) {
         return;
       }
       e.state = State.QUEUED;
@@ -363,17 +425,5 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       deliveries = dispatch(backlog);
     }
     deliveries.forEach(Runnable::run);
-  }
-
-  private static void await(CompletableFuture<Void> done) throws IOException {
-    try {
-      done.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while the request was being written", e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
-    }
   }
 }

@@ -11,6 +11,7 @@ import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,6 +54,16 @@ final class ClientRequest implements ExchangeRequest {
    */
   static ClientRequest of(HttpServletRequest request, String user, Instant startTime)
       throws MalformedMessageException {
+    return of(request, user, startTime, false);
+  }
+
+  /**
+   * Like {@link #of(HttpServletRequest, String, Instant)}; with {@code webSocketUpgrade}, the upgrade
+   * fields ({@code Connection: Upgrade}, {@code Upgrade: websocket}) are kept, for an agent that
+   * carries WebSockets (docs/protocol.md, "WebSocket extension").
+   */
+  static ClientRequest of(HttpServletRequest request, String user, Instant startTime, boolean webSocketUpgrade)
+      throws MalformedMessageException {
     requireNonNull(request, "request");
     List<HeaderField> fields = new ArrayList<>();
     for (String name : Collections.list(request.getHeaderNames())) {
@@ -65,6 +76,9 @@ final class ClientRequest implements ExchangeRequest {
     // Framing headers are re-derived from the framing; Expect is answered by this proxy's container.
     Headers headers = HopByHopHeaders.strip(original).without(f -> ProtocolHeaders.isProtocolHeader(f.name())
         || f.is("Content-Length") || f.is("Expect"));
+    if (webSocketUpgrade) {
+      headers = headers.plus(new HeaderField("Connection", "Upgrade")).plus(new HeaderField("Upgrade", "websocket"));
+    }
     if (framing instanceof BodyFraming.Length l) {
       headers = headers.plus(new HeaderField("Content-Length", Long.toString(l.length())));
     } else if (framing instanceof BodyFraming.Chunked) {
@@ -99,10 +113,33 @@ final class ClientRequest implements ExchangeRequest {
     return head.method();
   }
 
+  /**
+   * Writes the request without flushing {@code out}: whoever owns {@code out} ends it right after
+   * (the agent's {@code agent/request} call completes, and its container then writes what is still
+   * buffered in one go, with a {@code Content-Length} when it all fits). A flush here would cost an
+   * extra write and force chunked framing on that answer. A long body still goes out as the
+   * container's buffer fills.
+   */
   @Override
   public void writeTo(OutputStream out) throws IOException {
-    MessageWriter.writeHead(out, head);
-    try (OutputStream body = MessageWriter.openBody(out, framing, this::trailers)) {
+    OutputStream unflushed = new FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+      }
+
+      @Override
+      public void flush() {
+        // See above.
+      }
+
+      @Override
+      public void close() {
+        // Ending the stream is its owner's business.
+      }
+    };
+    MessageWriter.writeHead(unflushed, head);
+    try (OutputStream body = MessageWriter.openBody(unflushed, framing, this::trailers)) {
       if (!(framing instanceof BodyFraming.None)) {
         InputStream in = servletRequest.getInputStream();
         byte[] buffer = new byte[COPY_BUFFER];
@@ -111,7 +148,6 @@ final class ClientRequest implements ExchangeRequest {
         }
       }
     }
-    out.flush();
   }
 
   private Headers trailers() {

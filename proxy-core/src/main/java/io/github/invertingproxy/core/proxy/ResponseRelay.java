@@ -35,11 +35,25 @@ final class ResponseRelay {
     }
   }
 
+  /** Completes a WebSocket upgrade that the agent answered with {@code 101}; returns the client's status. */
+  interface Upgrade {
+    int accept(ResponseHead agentHead) throws IOException;
+  }
+
   private ResponseRelay() {}
 
   /** Relays and reports the outcome to {@code response}; returns the status the client got and bytes sent. */
   static long[] relay(AgentResponse response, String requestMethod, MessageLimits limits,
       HttpServletResponse client) throws IOException {
+    return relay(response, requestMethod, limits, client, null);
+  }
+
+  /**
+   * Like {@link #relay(AgentResponse, String, MessageLimits, HttpServletResponse)}; a {@code 101}
+   * answer goes to {@code upgrade}, or is refused (502) when the request asked for no upgrade.
+   */
+  static long[] relay(AgentResponse response, String requestMethod, MessageLimits limits,
+      HttpServletResponse client, Upgrade upgrade) throws IOException {
     IncomingMessage<ResponseHead> message;
     try {
       message = MessageReader.readResponse(response.stream(), requestMethod, limits);
@@ -53,9 +67,30 @@ final class ResponseRelay {
       return new long[] {502, 0};
     }
     ResponseHead head = message.head();
+    if (head.status() == 101) {
+      if (upgrade == null) {
+        response.finished(ResponseOutcome.MALFORMED);
+        PlainText.send(client, 502, "Bad gateway: the agent answered 101 Switching Protocols to a request that asked for no upgrade");
+        return new long[] {502, 0};
+      }
+      int status;
+      try {
+        status = upgrade.accept(head);
+      } catch (IOException | RuntimeException e) {
+        response.finished(ResponseOutcome.CLIENT_GONE);
+        throw e;
+      }
+      response.finished(status == 101 ? ResponseOutcome.RELAYED : ResponseOutcome.CLIENT_GONE);
+      return new long[] {status, 0};
+    }
     client.setStatus(head.status());
-    for (HeaderField f : HopByHopHeaders.strip(head.headers())) {
+    Headers forwarded = HopByHopHeaders.strip(head.headers());
+    for (HeaderField f : forwarded) {
       client.addHeader(f.name(), f.value());
+    }
+    if (!forwarded.contains("Date")) {
+      // RFC 9110 section 6.6.1: a recipient with a clock dates a forwarded response that has no Date.
+      client.setDateHeader("Date", System.currentTimeMillis());
     }
     if (message.framing() instanceof BodyFraming.Chunked) {
       client.setTrailerFields(() -> trailerMap(message.trailers()));

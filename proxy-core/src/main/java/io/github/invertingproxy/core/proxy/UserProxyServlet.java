@@ -11,6 +11,8 @@ import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.RequestTooLargeException;
 import io.github.invertingproxy.core.spi.Route;
+import io.github.invertingproxy.core.websocket.WebSocketGateway;
+import io.github.invertingproxy.core.websocket.WebSocketHandshake;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MalformedMessageException;
@@ -34,6 +36,7 @@ public final class UserProxyServlet extends HttpServlet {
   private final transient Identity identity;
   private final transient ProxySettings settings;
   private final transient Clock clock;
+  private final transient WebSocketGateway webSockets;
 
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
     this(registry, store, identity, settings, Clock.systemUTC());
@@ -41,6 +44,13 @@ public final class UserProxyServlet extends HttpServlet {
 
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       Clock clock) {
+    this(registry, store, identity, settings, clock, null);
+  }
+
+  /** @param webSockets carries WebSocket upgrades; null answers them with 501 */
+  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
+      Clock clock, WebSocketGateway webSockets) {
+    this.webSockets = webSockets;
     this.registry = requireNonNull(registry, "registry");
     this.store = requireNonNull(store, "store");
     this.identity = requireNonNull(identity, "identity");
@@ -77,11 +87,25 @@ public final class UserProxyServlet extends HttpServlet {
       ExchangeLog.log(method, path, email, backend.id(), 503, 0, startNanos);
       return;
     }
+    WebSocketHandshake handshake = WebSocketHandshake.of(request);
+    if (handshake.requested()) {
+      int refusal = handshake.problem() != null ? 400 : webSockets == null
+          || !webSockets.agentCarriesWebSockets(backend.id()) ? 501 : 0;
+      if (refusal != 0) {
+        PlainText.send(response, refusal, handshake.problem() != null ? "Bad request: " + handshake.problem()
+            : webSockets == null ? "Not implemented: this proxy does not carry WebSocket upgrades"
+                + " (run the agent with --shim-websockets to reach WebSockets through it)"
+            : "Not implemented: the agent of backend \"" + backend.id() + "\" does not carry WebSocket upgrades"
+                + " (it did not announce the websocket feature; an agent of this project does, or use --shim-websockets)");
+        ExchangeLog.log(method, path, email, backend.id(), refusal, 0, startNanos);
+        return;
+      }
+    }
     registry.markUsed(backend.id());
 
     ClientRequest clientRequest;
     try {
-      clientRequest = ClientRequest.of(request, email, startTime);
+      clientRequest = ClientRequest.of(request, email, startTime, handshake.requested());
     } catch (MalformedMessageException | IllegalArgumentException e) {
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
@@ -95,6 +119,9 @@ public final class UserProxyServlet extends HttpServlet {
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
+    }
+    if (handshake.requested()) {
+      webSockets.expect(backend.id(), id);
     }
     int status = 0;
     long bytes = 0;
@@ -113,7 +140,9 @@ public final class UserProxyServlet extends HttpServlet {
             + "\" did not start a response within " + GoDuration.format(settings.responseTimeout()));
         return;
       }
-      long[] result = ResponseRelay.relay(agentResponse.get(), method, settings.messageLimits(), response);
+      ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
+          request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
+      long[] result = ResponseRelay.relay(agentResponse.get(), method, settings.messageLimits(), response, upgrade);
       status = (int) result[0];
       bytes = result[1];
     } catch (InterruptedException e) {
@@ -121,6 +150,9 @@ public final class UserProxyServlet extends HttpServlet {
       status = 503;
       PlainText.send(response, 503, "Service unavailable: the proxy is shutting down");
     } finally {
+      if (handshake.requested()) {
+        webSockets.forget(id);
+      }
       store.finish(id);
       // 0: the relay failed mid-way and the container aborts the client's connection.
       ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);

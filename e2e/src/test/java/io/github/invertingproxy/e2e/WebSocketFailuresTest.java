@@ -1,0 +1,242 @@
+package io.github.invertingproxy.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import io.github.invertingproxy.agent.ForwardingAgent;
+import io.github.invertingproxy.agent.websocket.WebSocketOptions;
+import io.github.invertingproxy.websocket.RelayLimits;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/** Limits and failures of relayed WebSockets: each side's end reaches the other with the right code. */
+public class WebSocketFailuresTest {
+  private static final RelayLimits LIMITS = RelayLimits.DEFAULT.withMaxMessageSize(1024 * 1024)
+      .withIdleTimeout(Duration.ofMillis(1500)).withPingInterval(Duration.ofMillis(300));
+
+  private WebSocketBackend backend;
+  private WebSocketStack stack;
+
+  @Before
+  public void start() throws Exception {
+    WsClient.client();
+    backend = new WebSocketBackend();
+    stack = new WebSocketStack(LIMITS);
+  }
+
+  @After
+  public void stop() throws Exception {
+    stack.close();
+    backend.close();
+    Processes.killAll();
+  }
+
+  private ForwardingAgent agent() throws Exception {
+    return stack.agent("ws", backend.hostAndPort(), WebSocketOptions.defaults());
+  }
+
+  @Test
+  public void aMessageOverTheLimitClosesBothSidesWith1009() throws Exception {
+    agent();
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.sendBinary(new byte[1024 * 1024 + 1]);
+    assertEquals(CloseStatus.MESSAGE_TOO_LARGE, client.awaitClose().getCode());
+    assertEquals(CloseStatus.MESSAGE_TOO_LARGE, backend.closes.poll(10, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  public void aMessageOverTheLimitInFragmentsIsCaughtToo() throws Exception {
+    agent();
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.send(OpCode.BINARY, false, new byte[700 * 1024]);
+    client.send(OpCode.CONTINUATION, true, new byte[700 * 1024]);
+    assertEquals(CloseStatus.MESSAGE_TOO_LARGE, client.awaitClose().getCode());
+  }
+
+  @Test
+  public void aPeerThatAnswersNoPingIsClosedWith1001AfterTheIdleTimeout() throws Exception {
+    agent();
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.answerPings = false;
+    long start = System.nanoTime();
+    CloseStatus status = client.awaitClose();
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(CloseStatus.SHUTDOWN, status.getCode());
+    assertTrue(status.getReason(), status.getReason().startsWith("idle timeout"));
+    assertTrue("closed after " + millis + " ms", millis >= 1000 && millis < 10_000);
+    assertEquals(CloseStatus.SHUTDOWN, backend.closes.poll(10, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  public void aQuietSocketThatAnswersPingsStaysOpenAndTheBackendSeesNoKeepalive() throws Exception {
+    agent();
+    try (WsClient client = WsClient.connect(stack.ws("/echo"))) {
+      Thread.sleep(3000);
+      assertFalse(client.closed.isDone());
+      client.sendText("still here");
+      WsClient.Got got = client.next();
+      while (got.opcode() == OpCode.PING) {
+        got = client.next();
+      }
+      assertEquals("still here", got.text());
+      assertEquals("still here", backend.frames.take().text());
+      assertTrue("the backend got " + backend.frames, backend.frames.isEmpty());
+    }
+  }
+
+  @Test
+  public void theAgentDyingClosesTheClientWith1011() throws Exception {
+    stack.register("ws");
+    Path log = Files.createTempFile("agent", ".log");
+    Process agent = Processes.startAgent("128m", log, stack.server.url(), "ws", backend.hostAndPort());
+    stack.awaitPoll("ws");
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.sendText("before");
+    assertEquals("before", nextData(client).text());
+    agent.destroyForcibly();
+    CloseStatus status = client.awaitClose();
+    assertEquals(CloseStatus.SERVER_ERROR, status.getCode());
+    assertEquals("agent connection lost", status.getReason());
+  }
+
+  @Test
+  public void theBackendDyingClosesTheClientWith1011() throws Exception {
+    agent();
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.sendText("before");
+    assertEquals("before", nextData(client).text());
+    backend.abortAll();
+    CloseStatus status = client.awaitClose();
+    assertEquals(CloseStatus.SERVER_ERROR, status.getCode());
+    assertEquals("backend connection lost", status.getReason());
+  }
+
+  @Test
+  public void theClientVanishingClosesTheBackendWith1001() throws Exception {
+    agent();
+    WsClient client = WsClient.connect(stack.ws("/echo"));
+    client.sendText("before");
+    assertEquals("before", nextData(client).text());
+    client.session().abort();
+    CloseStatus status = backend.closes.poll(10, TimeUnit.SECONDS);
+    assertEquals(CloseStatus.SHUTDOWN, status.getCode());
+    assertEquals("client went away", status.getReason());
+  }
+
+  @Test
+  public void anAgentThatDoesNotAnnounceWebSocketsLeavesUpgradesWith501AndServesHttp() throws Exception {
+    stack.agent("ws", backend.hostAndPort(), null);
+    try (RawClient raw = new RawClient(stack.port())) {
+      var response = raw.send("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").response("GET");
+      assertEquals(501, response.head().status());
+      String body = new String(response.body().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(body, body.contains("does not carry WebSocket upgrades"));
+    }
+    try (RawClient raw = new RawClient(stack.port())) {
+      var response = raw.send("GET /page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").response("GET");
+      assertEquals(200, response.head().status());
+    }
+  }
+
+  @Test
+  public void aFastSenderIsHeldBackByASlowReaderWithoutBufferingInTheProxyOrAgent() throws Exception {
+    stack.close();
+    stack = new WebSocketStack(RelayLimits.DEFAULT);
+    ForwardingAgent agent = agent();
+    int frames = 200;
+    byte[] mebibyte = new byte[1024 * 1024];
+    WsClient client = WsClient.connect(stack.ws("/paused"));
+    AtomicInteger sent = new AtomicInteger();
+    Thread sender = new Thread(() -> {
+      try {
+        for (int i = 0; i < frames; i++) {
+          client.sendBinary(mebibyte);
+          sent.incrementAndGet();
+        }
+      } catch (Exception e) {
+        // reported by the counts below
+      }
+    });
+    sender.start();
+    Thread.sleep(3000);
+    int sentWhilePaused = sent.get();
+    long proxyHeld = stack.server.webSockets().relays().maxBytesHeld();
+    long agentHeld = agent.webSockets().relays().maxBytesHeld();
+    System.out.println("backpressure: " + sentWhilePaused + " MiB written by the client while the backend read"
+        + " nothing; most held by proxy " + proxyHeld + " B, by agent " + agentHeld + " B");
+    assertTrue(sentWhilePaused + " of " + frames + " MiB went out while the backend read nothing",
+        sentWhilePaused < frames / 2);
+    assertTrue("proxy held " + proxyHeld, proxyHeld <= mebibyte.length);
+    assertTrue("agent held " + agentHeld, agentHeld <= mebibyte.length);
+    backend.resume();
+    sender.join(60_000);
+    assertEquals(frames, sent.get());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (backend.pausedBytes.get() < (long) frames * mebibyte.length && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals((long) frames * mebibyte.length, backend.pausedBytes.get());
+    client.close();
+  }
+
+  @Test
+  public void noSocketConnectionOrThreadIsLeftBehind() throws Exception {
+    stack.close();
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    stack = new WebSocketStack(LIMITS);
+    ForwardingAgent agent = agent();
+    for (int i = 0; i < 10; i++) {
+      try (WsClient client = WsClient.connect(stack.ws("/echo"))) {
+        client.sendText("x" + i);
+        assertEquals("x" + i, nextData(client).text());
+      }
+    }
+    WsClient abandoned = WsClient.connect(stack.ws("/echo"));
+    abandoned.session().abort();
+    assertTrue(stack.server.webSockets().relays().awaitNoneOpen(10_000));
+    assertTrue(agent.webSockets().relays().awaitNoneOpen(10_000));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    // The upgrade's servlet call ends just after its relay does; give both a moment to finish.
+    while ((stack.server.webSockets().pendingCount() > 0 || stack.server.openWebSocketConnections() > 0)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, stack.server.webSockets().pendingCount());
+    assertEquals(0, stack.server.openWebSocketConnections());
+    assertTrue(backend.openSockets() == 0);
+    stack.close();
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    Set<String> left;
+    do {
+      Thread.sleep(50);
+      left = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.isAlive() && !before.contains(t) && !t.getName().startsWith("test-websocket-client")
+              && !t.getName().startsWith("qtp") && !t.getName().startsWith("Scheduler"))
+          .map(Thread::getName).collect(Collectors.toSet());
+    } while (!left.isEmpty() && System.nanoTime() < deadline);
+    System.out.println("threads before " + before.size() + ", after closing " + Thread.getAllStackTraces().size());
+    assertTrue("threads left behind: " + left, left.isEmpty());
+    stack = new WebSocketStack(LIMITS);
+  }
+
+  private static WsClient.Got nextData(WsClient client) throws InterruptedException {
+    WsClient.Got got = client.next();
+    while (got.opcode() == OpCode.PING || got.opcode() == OpCode.PONG) {
+      got = client.next();
+    }
+    return got;
+  }
+}
