@@ -1,0 +1,22 @@
+# `make bench`: the benchmark harness (bench/run.sh; results in docs/benchmarks.md). Not part of `make test`.
+# BENCH_QUICK=1 make bench   runs a ~1-minute smoke version.
+# Other knobs (environment): BENCH_JVM_FLAGS, BENCH_SERVER_FLAGS, BENCH_AGENT_FLAGS, BENCH_PROFILE=1 (JFR),
+# BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_STREAM_MIB, BENCH_IDLE_POLLS.
+.PHONY: bench bench-tools
+
+BENCH_APT_PACKAGES := nginx wrk curl
+
+bench-tools:
+	@missing=""; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench: installing$$missing (apt-get)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+bench: bench-tools
+	$(MVN) -q -DskipTests -pl server,agent -am install
+	bash bench/run.sh
