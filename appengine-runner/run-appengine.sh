@@ -23,46 +23,22 @@ TOKEN_FILE="$RUN_DIR/agent-token"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN_FILE"
 TOKEN=$(cat "$TOKEN_FILE")
 
-pids=()
-stop_all() {
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  echo
-  echo "Stopped the App Engine runner, the agent and the demo backend."
-}
-trap stop_all EXIT
-trap 'exit 130' INT TERM
+PROGRAM="make run-appengine"
+STOPPED="Stopped the App Engine runner, the agent and the demo backend."
+source scripts/processes.sh
+status_as_user() { http_status "$PORT" "$1" "Cookie: $USER_COOKIE"; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-status_as_user() {  # the HTTP status of GET $1 through the proxy, signed in; no curl needed
-  exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n' "$1" "$USER_COOKIE" >&3
-  local line; IFS= read -r -t 5 line <&3 || true
-  exec 3>&-
-  echo "$line" | cut -d' ' -f2
-}
-wait_for() {  # description, seconds, command...
-  local what=$1 seconds=$2; shift 2
-  for _ in $(seq $((seconds * 10))); do "$@" && return 0; sleep 0.1; done
-  echo "make run-appengine: $what did not come up within ${seconds}s; see $RUN_DIR/*.log" >&2
-  exit 1
-}
+require_free_port "$PORT" PORT
+require_free_port "$BACKEND_PORT" BACKEND_PORT
 
-if port_open "$PORT"; then echo "make run-appengine: port $PORT is already in use (set PORT=...)" >&2; exit 1; fi
-if port_open "$BACKEND_PORT"; then echo "make run-appengine: port $BACKEND_PORT is already in use (set BACKEND_PORT=...)" >&2; exit 1; fi
-
-java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT" >"$RUN_DIR/backend.log" 2>&1 &
-pids+=($!)
-java -jar "$RUNNER_JAR" --port "$PORT" --demo-agent-token "$TOKEN" --datastore-file "$RUN_DIR/datastore.bin" \
-  >"$RUN_DIR/runner.log" 2>&1 &
-pids+=($!)
+start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
+start "$RUN_DIR/runner.log" java -jar "$RUNNER_JAR" --port "$PORT" --demo-agent-token "$TOKEN" \
+  --datastore-file "$RUN_DIR/datastore.bin"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the App Engine runner" 60 port_open "$PORT"
 
-java -jar "$AGENT_JAR" --proxy "$URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
-  --credentials "token-file:$TOKEN_FILE" >"$RUN_DIR/agent.log" 2>&1 &
-pids+=($!)
+start "$RUN_DIR/agent.log" java -jar "$AGENT_JAR" --proxy "$URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
+  --credentials "token-file:$TOKEN_FILE"
 live() { [ "$(status_as_user /)" = "200" ]; }
 wait_for "the agent" 30 live
 
@@ -85,6 +61,4 @@ cat <<MSG
 MSG
 
 # Stop everything as soon as any one of the three exits.
-wait -n "${pids[@]}" || true
-echo "make run-appengine: a process exited; see $RUN_DIR/*.log" >&2
-exit 1
+wait_for_any

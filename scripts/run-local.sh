@@ -16,39 +16,15 @@ for jar in "$SERVER_JAR" "$AGENT_JAR"; do
 done
 mkdir -p "$RUN_DIR"
 
-pids=()
-stop_all() {
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  echo
-  echo "Stopped the proxy, the agent and the demo backend."
-}
-trap stop_all EXIT
-trap 'exit 130' INT TERM
+PROGRAM="make run"
+STOPPED="Stopped the proxy, the agent and the demo backend."
+source scripts/processes.sh
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-status_of() {  # the HTTP status of GET $2 on port $1, without curl
-  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-  local line; IFS= read -r -t 5 line <&3 || true
-  exec 3>&-
-  echo "$line" | cut -d' ' -f2
-}
-wait_for() {  # description, seconds, command...
-  local what=$1 seconds=$2; shift 2
-  for _ in $(seq $((seconds * 10))); do "$@" && return 0; sleep 0.1; done
-  echo "make run: $what did not come up within ${seconds}s; see $RUN_DIR/*.log" >&2
-  exit 1
-}
+require_free_port "$PORT" PORT
+require_free_port "$BACKEND_PORT" BACKEND_PORT
 
-if port_open "$PORT"; then echo "make run: port $PORT is already in use (set PORT=...)" >&2; exit 1; fi
-if port_open "$BACKEND_PORT"; then echo "make run: port $BACKEND_PORT is already in use (set BACKEND_PORT=...)" >&2; exit 1; fi
-
-java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT" >"$RUN_DIR/backend.log" 2>&1 &
-pids+=($!)
-java -jar "$SERVER_JAR" --port "$PORT" --data-dir "$RUN_DIR/data" >"$RUN_DIR/server.log" 2>&1 &
-pids+=($!)
+start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
+start "$RUN_DIR/server.log" java -jar "$SERVER_JAR" --port "$PORT" --data-dir "$RUN_DIR/data"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the proxy" 30 port_open "$PORT"
 
@@ -57,10 +33,9 @@ if ! java -jar "$SERVER_JAR" backends get demo --api "$URL" >/dev/null 2>&1; the
     --backend-user demo-agent@localhost --path-prefixes / >/dev/null
 fi
 
-java -jar "$AGENT_JAR" --proxy "$URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" --credentials none \
-  >"$RUN_DIR/agent.log" 2>&1 &
-pids+=($!)
-live() { [ "$(status_of "$PORT" /)" = "200" ]; }
+start "$RUN_DIR/agent.log" java -jar "$AGENT_JAR" --proxy "$URL" --backend demo \
+  --host "127.0.0.1:${BACKEND_PORT}" --credentials none
+live() { [ "$(http_status "$PORT" /)" = "200" ]; }
 wait_for "the agent" 30 live
 
 cat <<MSG
@@ -77,6 +52,4 @@ cat <<MSG
 MSG
 
 # Stop everything as soon as any one of the three exits.
-wait -n "${pids[@]}" || true
-echo "make run: a process exited; see $RUN_DIR/*.log" >&2
-exit 1
+wait_for_any
