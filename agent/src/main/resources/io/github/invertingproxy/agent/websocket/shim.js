@@ -151,6 +151,11 @@
         return;
       }
       call('poll', { id: id }).then(function (response) {
+        // Once the page began closing, its close call decides the close event, not a poll that
+        // finds the session already gone.
+        if (closeSent) {
+          return;
+        }
         if (response.status === 200) {
           return response.json().then(function (messages) {
             deliver(messages);
@@ -172,6 +177,9 @@
         }
         throw new Error('poll answered ' + response.status);
       }).catch(function () {
+        if (closeSent) {
+          return;
+        }
         if (failures + 1 >= MAX_POLL_FAILURES) {
           fail();
         } else {
