@@ -54,7 +54,6 @@ public final class ForwardingAgent implements Closeable {
   static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(5);
   private static final Duration BACKEND_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(30);
-  private static final int MAX_IDLE_CONNECTIONS = 32;
   private static final long IDLE_CHECK_SECONDS = 5;
 
   private final Origin.ProxyBase proxyUrl;
@@ -149,15 +148,18 @@ public final class ForwardingAgent implements Closeable {
       HttpRequestExecutor executor = new HttpRequestExecutor();
       Duration proxyConnectTimeout = proxyTimeout.compareTo(MAX_PROXY_CONNECT_TIMEOUT) < 0
           ? proxyTimeout : MAX_PROXY_CONNECT_TIMEOUT;
+      // Keep as many idle connections as requests may run at once (plus the poll's), or a busy agent
+      // reconnects on every burst; idle ones still close after ConnectionPool.MAX_IDLE.
+      int idleLimit = maxConcurrentRequests + 1;
       proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyConnectTimeout,
-          Http1Config.DEFAULT, null, MAX_IDLE_CONNECTIONS);
+          Http1Config.DEFAULT, null, idleLimit);
       // The backend's response heads are held to the limits the proxy parses them with.
       Http1Config backendConfig = Http1Config.custom()
           .setMaxLineLength(MessageLimits.DEFAULT.maxLineLength())
           .setMaxHeaderCount(MessageLimits.DEFAULT.maxHeaderCount())
           .build();
       backendPool = new ConnectionPool(target, false, BACKEND_CONNECT_TIMEOUT, backendConfig,
-          BackendClient.FRAMING_OF_BODY, MAX_IDLE_CONNECTIONS);
+          BackendClient.FRAMING_OF_BODY, idleLimit);
       timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("inverting-proxy-agent-timer"));
       // Idle connections close even when no request comes to find them stale: a quiet agent holds no sockets.
       ConnectionPool proxies = proxyPool;
