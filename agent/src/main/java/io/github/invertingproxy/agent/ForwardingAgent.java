@@ -55,6 +55,7 @@ public final class ForwardingAgent implements Closeable {
   private static final Duration BACKEND_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(30);
   private static final long IDLE_CHECK_SECONDS = 5;
+  private static final int BACKEND_BUFFER_SIZE = 64 * 1024;
 
   private final Origin.ProxyBase proxyUrl;
   private final String backendId;
@@ -157,6 +158,8 @@ public final class ForwardingAgent implements Closeable {
       Http1Config backendConfig = Http1Config.custom()
           .setMaxLineLength(MessageLimits.DEFAULT.maxLineLength())
           .setMaxHeaderCount(MessageLimits.DEFAULT.maxHeaderCount())
+          // Body reads larger than this go straight to the socket; smaller ones are copied through it.
+          .setBufferSize(BACKEND_BUFFER_SIZE)
           .build();
       backendPool = new ConnectionPool(target, false, BACKEND_CONNECT_TIMEOUT, backendConfig,
           BackendClient.FRAMING_OF_BODY, idleLimit);

@@ -23,7 +23,11 @@ import org.apache.hc.core5.http.HttpEntity;
  * events) reaches the client as it is produced.
  */
 final class SerializedResponse implements HttpEntity {
-  private static final int BUFFER_SIZE = 32 * 1024;
+  /**
+   * The most read from the backend and posted to the proxy in one piece: every piece costs the proxy a
+   * read, a write and a flush, so large bodies go in large pieces.
+   */
+  private static final int MAX_PIECE = 128 * 1024;
 
   private final ResponseHead head;
   private final BodyFraming framing;
@@ -131,7 +135,7 @@ final class SerializedResponse implements HttpEntity {
         synchronized (this) {
           bodyStarted = true;
         }
-        byte[] buffer = new byte[BUFFER_SIZE];
+        byte[] buffer = new byte[framing.copyBufferSize(MAX_PIECE)];
         int n;
         while ((n = in.read(buffer)) >= 0) {
           framed.write(buffer, 0, n);

@@ -25,6 +25,17 @@ public sealed interface BodyFraming {
   BodyFraming CHUNKED = new Chunked();
   BodyFraming UNTIL_CLOSE = new UntilClose();
 
+  /**
+   * The buffer to copy this body with: as large as the body when its length is known, else
+   * {@code max}. Small bodies then cost no large allocation, and large ones take few reads and writes.
+   */
+  default int copyBufferSize(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be positive, was " + max);
+    }
+    return this instanceof Length l ? (int) Math.max(1, Math.min(l.length(), max)) : max;
+  }
+
   static BodyFraming ofRequest(Headers headers) throws MalformedMessageException {
     BodyFraming f = explicit(headers);
     return f != null ? f : NONE;

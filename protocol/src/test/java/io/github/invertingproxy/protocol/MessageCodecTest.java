@@ -171,4 +171,14 @@ public class MessageCodecTest {
     assertThrows(IllegalArgumentException.class, () -> new HeaderField("X-A", "v\r\nX-Injected: 1"));
     assertThrows(IllegalArgumentException.class, () -> new HeaderField("X A", "v"));
   }
+
+  @Test
+  public void copyBufferIsAsLargeAsAKnownBodyAndAtMostTheMaximum() {
+    assertEquals(100, new BodyFraming.Length(100).copyBufferSize(65536));
+    assertEquals(65536, new BodyFraming.Length(1L << 40).copyBufferSize(65536));
+    assertEquals(1, new BodyFraming.Length(0).copyBufferSize(65536));
+    assertEquals(65536, BodyFraming.CHUNKED.copyBufferSize(65536));
+    assertEquals(65536, BodyFraming.UNTIL_CLOSE.copyBufferSize(65536));
+    assertThrows(IllegalArgumentException.class, () -> BodyFraming.CHUNKED.copyBufferSize(0));
+  }
 }

@@ -26,7 +26,8 @@ import javax.servlet.http.HttpServletResponse;
  * is never mistaken for a whole one.
  */
 final class ResponseRelay {
-  private static final int COPY_BUFFER = 32 * 1024;
+  /** The most copied in one piece; a piece costs a read, a write and a flush. */
+  private static final int MAX_PIECE = 64 * 1024;
 
   /** Raised when the agent's side broke off mid-relay; the container then aborts the client's connection. */
   static final class AgentStreamBroken extends IOException {
@@ -104,7 +105,7 @@ final class ResponseRelay {
       response.finished(ResponseOutcome.CLIENT_GONE);
       throw e;
     }
-    byte[] buffer = new byte[COPY_BUFFER];
+    byte[] buffer = new byte[message.framing().copyBufferSize(MAX_PIECE)];
     while (true) {
       int n;
       try {
