@@ -290,18 +290,28 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     if (!ID.matcher(requestId).matches()) {
       return;
     }
+    // The rows go now, not with the next cleanup: the pending query reads every exchange row on
+    // the Datastore stub (and the cleanup must read them all too), so finished rows left for later
+    // made each request slower than the last. A response still being uploaded finds no row and is
+    // refused; parts it stored meanwhile go with the cleanup's sweep of old orphan parts.
     ExchangeEntity done = Persistence.run(() -> ofy().transact(() -> {
       ExchangeEntity e = ofy().load().key(ExchangeEntity.key(requestId)).now();
-      if (e == null || e.state == State.FINISHED) {
+      if (e == null) {
         return null;
       }
-      e.state = State.FINISHED;
-      ofy().save().entity(e).now();
+      List<Key<?>> rows = new ArrayList<>();
+      rows.add(ExchangeEntity.key(requestId));
+      for (int i = 0; i < e.requestParts; i++) {
+        rows.add(BodyPartEntity.key(requestId, MessageKind.REQUEST, i));
+      }
+      for (int i = 0; i < e.responseParts; i++) {
+        rows.add(BodyPartEntity.key(requestId, MessageKind.RESPONSE, i));
+      }
+      ofy().delete().keys(rows).now();
       return e;
     }));
     cache.put(CacheKeys.exchange(requestId), ExchangeMarker.FINISHED, settings.cacheLifetime());
     if (done != null) {
-      // The Datastore rows go with the next cleanup; free the cached copies now.
       List<String> keys = new ArrayList<>();
       for (int i = 0; i < done.requestParts; i++) {
         keys.add(CacheKeys.part(requestId, MessageKind.REQUEST, i));

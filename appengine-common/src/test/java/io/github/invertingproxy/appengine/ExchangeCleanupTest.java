@@ -73,11 +73,19 @@ public class ExchangeCleanupTest {
   }
 
   @Test
-  public void finishedExchangesGoAtOnce() throws Exception {
-    String id = store.submit("b", BytesRequest.get("/"));
+  public void finishedExchangesLeaveNoRowsForTheCleanup() throws Exception {
+    String id = store.submit("b", BytesRequest.post("/", new byte[100]));
+    store.take("b", id);
+    assertEquals(ResponseOutcome.RELAYED, store.respond("b", id,
+        new ByteArrayInputStream("HTTP/1.1 204 No Content\r\n\r\n".getBytes(ISO_8859_1))));
+    assertEquals(1, count(ExchangeEntity.class));
+    assertEquals(2, count(BodyPartEntity.class));
     store.finish(id);
-    assertEquals(1, cleanup.run().exchanges());
     assertEquals(0, count(ExchangeEntity.class));
+    assertEquals(0, count(BodyPartEntity.class));
+    ExchangeCleanup.Report report = cleanup.run();
+    assertEquals(0, report.exchanges());
+    assertEquals(0, report.parts());
   }
 
   @Test
