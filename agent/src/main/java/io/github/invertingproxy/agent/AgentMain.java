@@ -4,6 +4,7 @@ import io.github.invertingproxy.protocol.flags.Flags;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.logging.Handler;
 
 /**
  * The agent's command line. Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a fatal
@@ -34,12 +35,22 @@ public final class AgentMain {
       err.println(AgentOptions.PROGRAM + ": " + e.getMessage());
       return 2;
     }
-    LogLineFormatter.install(options.debug(), err);
+    Handler log = LogLineFormatter.install(options.debug(), err);
+    try {
+      return runAgent(options, err, log);
+    } finally {
+      // Everything logged reaches ERR before this returns.
+      log.flush();
+    }
+  }
+
+  private static int runAgent(AgentOptions options, PrintStream err, Handler log) {
     try {
       // Fail at once on credentials that cannot be had, rather than on every poll; this also finds
       // Google credentials' source and account for the start-up line.
       options.credentials().authorizationHeader();
     } catch (IOException e) {
+      log.flush();
       err.println(AgentOptions.PROGRAM + ": --credentials " + options.credentials() + ": " + e.getMessage());
       closeCredentials(options.credentials());
       return 1;
@@ -49,6 +60,7 @@ public final class AgentMain {
       try {
         agent.start();
       } catch (RuntimeException e) {
+        log.flush();
         err.println(AgentOptions.PROGRAM + ": cannot start: " + e.getMessage());
         return 1;
       }

@@ -1,5 +1,6 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.protocol.logging.AsyncLogHandler;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -10,7 +11,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.logging.StreamHandler;
 
 /** One line per record: UTC time, level, message; a stack trace follows only at FINE. */
 final class LogLineFormatter extends Formatter {
@@ -24,24 +24,24 @@ final class LogLineFormatter extends Formatter {
     this.traces = traces;
   }
 
-  /** Sends the agent's logging to {@code out}, at INFO, or at FINE with {@code debug}. */
-  static synchronized void install(boolean debug, PrintStream out) {
+  /**
+   * Sends the agent's logging to {@code out}, at INFO, or at FINE with {@code debug}, written by a
+   * background thread ({@link AsyncLogHandler}) so that the line per request costs a request thread
+   * no I/O. Flush the returned handler before writing to {@code out} directly.
+   */
+  static synchronized Handler install(boolean debug, PrintStream out) {
     Logger logger = Logger.getLogger(ROOT);
     for (Handler h : logger.getHandlers()) {
       logger.removeHandler(h);
+      h.close();
     }
-    Handler handler = new StreamHandler(out, new LogLineFormatter(debug)) {
-      @Override
-      public synchronized void publish(LogRecord record) {
-        super.publish(record);
-        flush();
-      }
-    };
+    Handler handler = new AsyncLogHandler(out, new LogLineFormatter(debug), "inverting-proxy-agent-log");
     handler.setLevel(Level.ALL);
     logger.addHandler(handler);
     logger.setUseParentHandlers(false);
     logger.setLevel(debug ? Level.FINE : Level.INFO);
     configured = logger;
+    return handler;
   }
 
   @Override

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
 import java.util.logging.Formatter;
+import io.github.invertingproxy.protocol.logging.AsyncLogHandler;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -39,7 +40,7 @@ final class LogFormat extends Formatter {
         h.close();
       }
     }
-    Handler stderr = new AsyncLogHandler(System.err, new LogFormat());
+    Handler stderr = new AsyncLogHandler(System.err, new LogFormat(), "log-writer");
     stderr.setLevel(level);
     root.addHandler(stderr);
     root.setLevel(level);

@@ -1,4 +1,6 @@
-package io.github.invertingproxy.server;
+package io.github.invertingproxy.protocol.logging;
+
+import static java.util.Objects.requireNonNull;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.ErrorManager;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -16,13 +19,17 @@ import java.util.logging.LogRecord;
 
 /**
  * Writes log records to a stream from a background thread, so that a request thread only queues its
- * record: no formatting, no lock on the stream and no write system call on the request's path. Lines
- * are written in the order they were queued, in batches (about every 10 ms at most), flushed whenever
- * the queue runs dry. When the queue is full the caller writes its record itself (slower, and
- * possibly ahead of queued lines, but no line is ever dropped). {@link #close} (also run by the
- * logging system at JVM exit) writes whatever is still queued.
+ * record: no formatting, no lock on the stream and no write system call on the request's path. The
+ * server's one line per exchange and the agent's one line per request both go through it.
+ *
+ * <p>Lines are written in the order they were queued, in batches (about every 10 ms at most),
+ * flushed whenever the queue runs dry. When the queue is full the caller writes its record itself
+ * (slower, and possibly ahead of queued lines, but no line is ever dropped). Records leave the queue
+ * only under the stream's lock, so {@link #flush} returns once every record queued before it is
+ * written. {@link #close} (also run by the logging system at JVM exit) writes whatever is still
+ * queued.
  */
-final class AsyncLogHandler extends Handler {
+public final class AsyncLogHandler extends Handler {
   private static final int CAPACITY = 16_384;
   private static final int BATCH = 1024;
   /**
@@ -30,16 +37,21 @@ final class AsyncLogHandler extends Handler {
    * a hundred times a second (and queuing a record seldom has to wake it), not once per line.
    */
   private static final long REST_MILLIS = 10;
+  /** An idle writer looks at the queue at least this often, even if no one wakes it. */
+  private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final BlockingQueue<LogRecord> queue = new ArrayBlockingQueue<>(CAPACITY);
   private final OutputStream out;
   private final Thread writer;
+  /** The writer is waiting for records, and a publisher must wake it. */
+  private volatile boolean idle;
   private volatile boolean closed;
 
-  AsyncLogHandler(OutputStream out, Formatter formatter) {
-    this.out = new BufferedOutputStream(out, 64 * 1024);
-    setFormatter(formatter);
-    writer = new Thread(this::drainLoop, "log-writer");
+  /** Starts the writer thread (a daemon named {@code threadName}). */
+  public AsyncLogHandler(OutputStream out, Formatter formatter, String threadName) {
+    this.out = new BufferedOutputStream(requireNonNull(out, "out"), 64 * 1024);
+    setFormatter(requireNonNull(formatter, "formatter"));
+    writer = new Thread(this::drainLoop, requireNonNull(threadName, "threadName"));
     writer.setDaemon(true);
     writer.start();
   }
@@ -54,31 +66,37 @@ final class AsyncLogHandler extends Handler {
         write(List.of(record));
         flushQuietly();
       }
+    } else if (idle) {
+      LockSupport.unpark(writer);
     }
   }
 
   private void drainLoop() {
     List<LogRecord> batch = new ArrayList<>(BATCH);
     while (!closed || !queue.isEmpty()) {
-      try {
-        LogRecord first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
+      if (queue.isEmpty()) {
+        idle = true;
+        // Checked again after saying so: a record queued before a publisher saw idle is found here.
+        if (queue.isEmpty() && !closed) {
+          LockSupport.parkNanos(this, IDLE_NANOS);
         }
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
-        synchronized (out) {
-          write(batch);
-          if (queue.isEmpty()) {
-            flushQuietly();
-          }
+        idle = false;
+        continue;
+      }
+      synchronized (out) {
+        queue.drainTo(batch, BATCH);
+        write(batch);
+        if (queue.isEmpty()) {
+          flushQuietly();
         }
-        batch.clear();
-        if (!closed) {
+      }
+      batch.clear();
+      if (!closed) {
+        try {
           Thread.sleep(REST_MILLIS);
+        } catch (InterruptedException e) {
+          // close() interrupts a resting writer: go on draining.
         }
-      } catch (InterruptedException e) {
-        return;
       }
     }
   }
@@ -101,11 +119,12 @@ final class AsyncLogHandler extends Handler {
     }
   }
 
+  /** Writes every record queued so far, then flushes the stream. */
   @Override
   public void flush() {
     List<LogRecord> rest = new ArrayList<>();
-    queue.drainTo(rest);
     synchronized (out) {
+      queue.drainTo(rest);
       write(rest);
       flushQuietly();
     }
@@ -114,6 +133,7 @@ final class AsyncLogHandler extends Handler {
   @Override
   public void close() {
     closed = true;
+    LockSupport.unpark(writer);
     writer.interrupt();
     try {
       writer.join(1000);
