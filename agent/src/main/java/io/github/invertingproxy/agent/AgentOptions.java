@@ -24,6 +24,7 @@ record AgentOptions(
     ProxyCredentials credentials,
     int maxConcurrentRequests,
     Duration gracefulShutdownTimeout,
+    boolean chainRequests,
     WebSocketOptions webSockets,
     OriginalFeatures features) {
 
@@ -62,6 +63,9 @@ record AgentOptions(
     Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout", Duration.ZERO,
         "On SIGTERM, stop polling and let requests in flight finish for up to this long, then exit 0;\n"
             + "0 (the original's default) cuts them off at once").env("GRACEFUL_SHUTDOWN_TIMEOUT");
+    Flags.Flag<Boolean> chain = flags.bool("chain-requests", true,
+        "Take the next waiting request from the proxy's answer to each response (an extension the\n"
+            + "original proxy ignores); false asks the proxy for every request separately");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages")
         .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
@@ -88,7 +92,8 @@ record AgentOptions(
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
-        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), webSockets.options(), features);
+        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), webSockets.options(),
+        features);
     options.check();
     features.check();
     return options;
@@ -108,6 +113,7 @@ record AgentOptions(
         .disableSslForTest(disableSslForTest)
         .maxConcurrentRequests(maxConcurrentRequests)
         .shutdownGracePeriod(gracefulShutdownTimeout)
+        .chainRequests(chainRequests)
         .webSockets(webSockets);
     features.applyTo(builder);
     return builder.build();

@@ -2,6 +2,7 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.AgentPaths;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.IncomingMessage;
@@ -11,7 +12,6 @@ import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
 import io.github.invertingproxy.protocol.RequestStartTime;
-import io.github.invertingproxy.protocol.WebSocketExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -67,7 +67,7 @@ final class ProxyClient {
     ClassicHttpRequest call = call("GET", AgentPaths.PENDING);
     String announced = features;
     if (announced != null) {
-      call.addHeader(WebSocketExtension.FEATURES_HEADER, announced);
+      call.addHeader(AgentFeatures.HEADER, announced);
     }
     ConnectionPool.Lease lease = pool.lease();
     currentPoll = lease;
@@ -162,24 +162,37 @@ final class ProxyClient {
         throw new IOException("proxy answered " + status + " to agent/request"
             + (status == 404 ? " (unknown or expired request id)" : "") + describeBody(body));
       }
-      try {
-        Instant startTime = RequestStartTime.parse(header(response, ProtocolHeaders.REQUEST_START_TIME));
-        String user = header(response, ProtocolHeaders.USER_ID);
-        HttpEntity entity = response.getEntity();
-        InputStream outer = entity == null ? InputStream.nullInputStream() : entity.getContent();
-        IncomingMessage<RequestHead> message = MessageReader.readRequest(outer, MessageLimits.DEFAULT);
-        return new FetchedRequest(id, user == null ? "" : user, startTime, message, outer,
-            () -> executor.keepAlive(call, response, lease.connection(), context), lease);
-      } catch (IllegalArgumentException e) {
-        // The original fails a request without a usable start time; so do we.
-        lease.discard();
-        throw new IOException("proxy's agent/request answer is unusable: " + e.getMessage(), e);
-      } catch (IOException | RuntimeException e) {
-        lease.discard();
-        throw e;
-      }
+      return readRequest(id, "agent/request", call, response, lease, context);
     }
   }
+
+  /**
+   * Reads the head of the client request an answer carries ({@code agent/request}'s, or an
+   * {@code agent/response} answer with the next request); its body stays on the connection, which
+   * the result holds.
+   */
+  private FetchedRequest readRequest(String id, String answerTo, ClassicHttpRequest call,
+      ClassicHttpResponse response, ConnectionPool.Lease lease, HttpCoreContext context) throws IOException {
+    try {
+      Instant startTime = RequestStartTime.parse(header(response, ProtocolHeaders.REQUEST_START_TIME));
+      String user = header(response, ProtocolHeaders.USER_ID);
+      HttpEntity entity = response.getEntity();
+      InputStream outer = entity == null ? InputStream.nullInputStream() : entity.getContent();
+      IncomingMessage<RequestHead> message = MessageReader.readRequest(outer, MessageLimits.DEFAULT);
+      return new FetchedRequest(id, user == null ? "" : user, startTime, message, outer,
+          () -> executor.keepAlive(call, response, lease.connection(), context), lease);
+    } catch (IllegalArgumentException e) {
+      // The original fails a request without a usable start time; so do we.
+      lease.discard();
+      throw new IOException("proxy's " + answerTo + " answer is unusable: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      lease.discard();
+      throw e;
+    }
+  }
+
+  /** The proxy's answer to {@code agent/response}, and the next request when it carried one. */
+  record Posted(int status, FetchedRequest next) {}
 
   /**
    * Posts the backend's response for {@code id}, streaming it as it is produced.
@@ -188,10 +201,22 @@ final class ProxyClient {
    * @throws IOException when the call fails after the retries, or half-way (then it cannot be retried)
    */
   int postResponse(String id, SerializedResponse response) throws IOException {
+    return postResponse(id, response, false).status();
+  }
+
+  /**
+   * Like {@link #postResponse(String, SerializedResponse)}; with {@code acceptNext}, announces the
+   * {@code next-request} extension, and the answer may carry the next request waiting for this
+   * backend, which the caller then owns (and must forward and close).
+   */
+  Posted postResponse(String id, SerializedResponse response, boolean acceptNext) throws IOException {
     Backoff backoff = new Backoff();
     for (int attempt = 0; ; attempt++) {
       ClassicHttpRequest call = call("POST", AgentPaths.RESPONSE);
       call.addHeader(ProtocolHeaders.REQUEST_ID, id);
+      if (acceptNext) {
+        call.addHeader(AgentFeatures.HEADER, AgentFeatures.NEXT_REQUEST);
+      }
       call.addHeader("Content-Type", "text/plain");
       call.addHeader("Transfer-Encoding", "chunked");
       call.setEntity(response);
@@ -208,11 +233,15 @@ final class ProxyClient {
       response.onFailure(lease::discard);
       HttpCoreContext context = HttpCoreContext.create();
       ClassicHttpResponse answer;
+      String nextId;
       try {
         lease.setSocketTimeout(timeout);
         answer = execute(call, lease, context);
-        readAtMost(answer.getEntity(), 4096, lease);
-        lease.release(executor.keepAlive(call, answer, lease.connection(), context));
+        nextId = acceptNext && answer.getCode() == 200 ? header(answer, AgentFeatures.NEXT_REQUEST_ID) : null;
+        if (nextId == null) {
+          readAtMost(answer.getEntity(), 4096, lease);
+          lease.release(executor.keepAlive(call, answer, lease.connection(), context));
+        }
       } catch (IOException e) {
         lease.discard();
         if (response.canRetry() && attempt < MAX_RETRIES) {
@@ -222,11 +251,21 @@ final class ProxyClient {
         throw e;
       }
       int status = answer.getCode();
+      if (nextId != null) {
+        // The response is relayed whatever becomes of the next request.
+        try {
+          return new Posted(status, readRequest(nextId, "agent/response", call, answer, lease, context));
+        } catch (IOException e) {
+          LOG.warning("request " + nextId + " (the next request in the answer for " + id
+              + "): not forwarded: " + e.getMessage());
+          return new Posted(status, null);
+        }
+      }
       if (status >= 500 && response.canRetry() && attempt < MAX_RETRIES) {
         retryAfter(backoff, "agent/response", id, "status " + status);
         continue;
       }
-      return status;
+      return new Posted(status, null);
     }
   }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -31,6 +32,7 @@ final class RequestForwarder {
   private final boolean stripCredentials;
   private final ExchangeRewrites rewrites;
   private volatile AgentWebSockets webSockets;
+  private volatile BooleanSupplier acceptNext = () -> false;
 
   RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials) {
     this(proxy, backend, forwardUserId, stripCredentials, ExchangeRewrites.NONE);
@@ -46,12 +48,26 @@ final class RequestForwarder {
     this.rewrites = requireNonNull(rewrites, "rewrites");
   }
 
+  /**
+   * Whether to take the next waiting request from the proxy's answer to each response (the
+   * {@code next-request} extension; a proxy without it ignores the offer). Asked before every
+   * response, so that a closing agent stops taking new requests this way. Off by default.
+   */
+  RequestForwarder acceptNextRequests(BooleanSupplier acceptNext) {
+    this.acceptNext = requireNonNull(acceptNext, "acceptNext");
+    return this;
+  }
+
   /** WebSocket upgrades and the shim's calls go to {@code webSockets} (package websocket); null: none. */
   RequestForwarder webSockets(AgentWebSockets webSockets) {
     this.webSockets = webSockets;
     return this;
   }
 
+  /**
+   * Fetches request {@code id} and forwards it; then forwards each next request that the proxy hands
+   * over in its answers (the {@code next-request} extension), on this same thread.
+   */
   void forward(String id) {
     long started = System.nanoTime();
     FetchedRequest fetched;
@@ -61,6 +77,15 @@ final class RequestForwarder {
       LOG.warning(() -> "request " + shortId(id) + ": not forwarded: " + e.getMessage());
       return;
     }
+    while (fetched != null) {
+      fetched = forward(fetched, started);
+      started = System.nanoTime();
+    }
+  }
+
+  /** Forwards one request; returns the next one when the proxy's answer carried it, else null. */
+  private FetchedRequest forward(FetchedRequest fetched, long started) {
+    String id = fetched.id();
     RequestHead original = fetched.message().head();
     if (LOG.isLoggable(Level.FINE)) {
       LOG.fine("request " + shortId(id) + ": " + original.method() + " " + original.path() + " for user \""
@@ -70,7 +95,7 @@ final class RequestForwarder {
     AgentWebSockets ws = webSockets;
     if (ws != null && ws.wants(original)) {
       serveWebSocket(ws, id, original, fetched);
-      return;
+      return null;
     }
     BackendExchange exchange = null;
     SerializedResponse response;
@@ -90,16 +115,17 @@ final class RequestForwarder {
       }
       // The request is read; its proxy connection can serve other calls while the response streams.
       fetched.close();
-      int proxyStatus;
+      ProxyClient.Posted posted;
       try {
-        proxyStatus = proxy.postResponse(id, response);
+        posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
       } catch (IOException e) {
         String why = exchange != null && exchange.timedOut()
             ? "backend did not finish within the --request-forwarding-timeout"
             : e.getMessage();
         LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
-        return;
+        return null;
       }
+      int proxyStatus = posted.status();
       String line = summary(id, original, response, started);
       if (proxyStatus == 404) {
         LOG.info(line + ", but no client was waiting any more (proxy answered 404)");
@@ -110,6 +136,7 @@ final class RequestForwarder {
       } else {
         LOG.info(line);
       }
+      return posted.next();
     } finally {
       fetched.close();
       if (exchange != null) {

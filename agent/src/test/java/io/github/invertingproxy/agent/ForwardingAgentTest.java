@@ -514,4 +514,35 @@ public class ForwardingAgentTest {
 
     assertEquals("late", proxy.awaitResponse("r1", Duration.ofMillis(100)).bodyText());
   }
+
+  @Test
+  public void aRequestHandedOverInTheAnswerToAResponseIsForwardedWithoutFetchingIt() throws Exception {
+    backend.respondWith(RawBackend.OK);
+    startAgent();
+    proxy.enqueue(new ScriptedProxy.Queued("second", bytes("GET /second HTTP/1.1\r\nHost: h\r\n\r\n"),
+        "bob@example.com", true, 0));
+    proxy.handOverAfter("first", "second");
+    proxy.enqueue("first", bytes("GET /first HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    assertEquals("GET /first HTTP/1.1", backend.awaitRequest(WAIT).rawText().lines().findFirst().orElseThrow());
+    assertEquals("GET /second HTTP/1.1", backend.awaitRequest(WAIT).rawText().lines().findFirst().orElseThrow());
+    assertEquals(200, proxy.awaitResponse("second", WAIT).head.status());
+    assertEquals(1, proxy.requestFetches("first"));
+    assertEquals(0, proxy.requestFetches("second"));
+    assertEquals("next-request", proxy.announcedOnResponses().get(0));
+  }
+
+  @Test
+  public void withChainingOffTheAgentAnnouncesNothingAndFetchesEveryRequest() throws Exception {
+    backend.respondWith(RawBackend.OK);
+    startAgent(b -> b.chainRequests(false));
+    proxy.enqueue(new ScriptedProxy.Queued("second", bytes("GET /second HTTP/1.1\r\nHost: h\r\n\r\n"),
+        "alice@example.com", true, 0));
+    proxy.handOverAfter("first", "second"); // the proxy lists it instead, as the agent did not announce
+    proxy.enqueue("first", bytes("GET /first HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    assertEquals(200, proxy.awaitResponse("second", WAIT).head.status());
+    assertEquals(1, proxy.requestFetches("second"));
+    assertNull(proxy.announcedOnResponses().get(0));
+  }
 }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.MessageLimits;
@@ -60,6 +61,8 @@ final class ScriptedProxy implements Closeable {
   private final AtomicInteger responsePosts = new AtomicInteger();
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final List<Long> pendingPollNanos = Collections.synchronizedList(new ArrayList<>());
+  private final Map<String, String> nextAfter = new ConcurrentHashMap<>();
+  private final List<String> announcedOnResponses = new CopyOnWriteArrayList<>();
   private volatile int responseStatus = 200;
   private volatile long holdMillis = HOLD_MILLIS;
 
@@ -99,6 +102,19 @@ final class ScriptedProxy implements Closeable {
 
   void list(String id) {
     toList.add(id);
+  }
+
+  /**
+   * Hands queued request {@code nextId} over in the answer to the response for {@code afterId}, when
+   * that response announces the next-request extension (else {@code nextId} is listed to a poll).
+   */
+  void handOverAfter(String afterId, String nextId) {
+    nextAfter.put(afterId, nextId);
+  }
+
+  /** The feature header of every agent/response call, in order (null when there was none). */
+  List<String> announcedOnResponses() {
+    return new ArrayList<>(announcedOnResponses);
   }
 
   /** The next poll gets this answer instead of the queued ids. */
@@ -267,6 +283,23 @@ final class ScriptedProxy implements Closeable {
       return;
     }
     posted.done.countDown();
+    String announced = exchange.getRequestHeaders().getFirst(AgentFeatures.HEADER);
+    announcedOnResponses.add(announced);
+    String nextId = nextAfter.remove(id);
+    if (nextId != null && !AgentFeatures.lists(announced, AgentFeatures.NEXT_REQUEST)) {
+      toList.add(nextId);
+    } else if (nextId != null && responseStatus == 200) {
+      Queued next = requests.get(nextId);
+      exchange.getResponseHeaders().add(ProtocolHeaders.REQUEST_ID, id);
+      exchange.getResponseHeaders().add(AgentFeatures.NEXT_REQUEST_ID, nextId);
+      exchange.getResponseHeaders().add(ProtocolHeaders.USER_ID, next.user);
+      exchange.getResponseHeaders().add(ProtocolHeaders.REQUEST_START_TIME, RequestStartTime.format(Instant.now()));
+      exchange.sendResponseHeaders(200, next.serialized.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(next.serialized);
+      }
+      return;
+    }
     send(exchange, responseStatus, "");
   }
 

@@ -1,37 +1,18 @@
 package io.github.invertingproxy.protocol;
 
-import java.util.Locale;
-
 /**
  * The protocol's WebSocket extension (docs/protocol.md, "WebSocket extension"): names that both the
  * proxy and the agent use. An agent announces that it can carry WebSocket upgrades with
- * {@link #FEATURES_HEADER} on {@code agent/pending}; for each upgrade it fetches the client's request
- * with {@code agent/request} as usual, opens its own WebSocket to {@link #AGENT_PATH}, and answers
+ * {@link AgentFeatures#WEBSOCKET} in {@link AgentFeatures#HEADER} on {@code agent/pending}; for each
+ * upgrade it fetches the client's request with {@code agent/request} as usual, opens its own WebSocket to {@link #AGENT_PATH}, and answers
  * {@code agent/response} with the backend's {@code 101} head. Peers that know nothing of it (the
  * original Go agent and proxy) ignore the extra header, so the three calls stay as they were.
  */
 public final class WebSocketExtension {
-  /** Agent → proxy on {@code agent/pending}: comma-separated feature tokens. */
-  public static final String FEATURES_HEADER = ProtocolHeaders.PREFIX + "Agent-Features";
-  /** The feature token that says the agent carries WebSocket upgrades natively. */
-  public static final String WEBSOCKET_FEATURE = "websocket";
   /** The agent's WebSocket for one exchange, relative to the agent-facing base URL. */
   public static final String AGENT_PATH = "agent/websocket";
 
   private WebSocketExtension() {}
-
-  /** Whether a {@link #FEATURES_HEADER} value (possibly null) lists {@code feature}. */
-  public static boolean lists(String featuresHeader, String feature) {
-    if (featuresHeader == null) {
-      return false;
-    }
-    for (String token : featuresHeader.split(",")) {
-      if (token.trim().toLowerCase(Locale.ROOT).equals(feature)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /**
    * Whether {@code headers} ask for a WebSocket upgrade: {@code Upgrade: websocket} and a

@@ -7,14 +7,6 @@ import org.junit.Test;
 
 public class WebSocketExtensionTest {
   @Test
-  public void aFeatureListIsReadAsCommaSeparatedTokensInAnyCase() {
-    assertTrue(WebSocketExtension.lists("websocket", "websocket"));
-    assertTrue(WebSocketExtension.lists("other, WebSocket", "websocket"));
-    assertFalse(WebSocketExtension.lists(null, "websocket"));
-    assertFalse(WebSocketExtension.lists("websockets", "websocket"));
-  }
-
-  @Test
   public void anUpgradeNeedsBothTheUpgradeAndTheConnectionField() {
     assertTrue(WebSocketExtension.asksForWebSocket(Headers.of("Upgrade", "websocket", "Connection", "keep-alive, Upgrade")));
     assertFalse(WebSocketExtension.asksForWebSocket(Headers.of("Upgrade", "websocket")));

@@ -1,5 +1,6 @@
 package io.github.invertingproxy.server;
 
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import java.io.IOException;
@@ -67,6 +68,14 @@ final class ScriptedAgent {
     return http.send(call("agent/response").header(ProtocolHeaders.REQUEST_ID, id)
         .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofByteArray(wireResponse)).build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Responds announcing the next-request extension: the answer may carry the next waiting request. */
+  HttpResponse<String> respondTakingNext(String id, byte[] wireResponse) throws IOException, InterruptedException {
+    return http.send(call("agent/response").header(ProtocolHeaders.REQUEST_ID, id)
+        .header(AgentFeatures.HEADER, AgentFeatures.NEXT_REQUEST).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(wireResponse)).build(),
+        HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.ISO_8859_1));
   }
 
   HttpResponse<String> respond(String id, InputStream wireResponse) throws IOException, InterruptedException {

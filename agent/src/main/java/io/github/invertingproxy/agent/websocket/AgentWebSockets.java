@@ -3,6 +3,7 @@ package io.github.invertingproxy.agent.websocket;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.agent.ProxyCredentials;
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.HopByHopHeaders;
@@ -82,7 +83,7 @@ public final class AgentWebSockets implements Closeable {
 
   /** The {@code X-Inverting-Proxy-Agent-Features} value for polls, or null to announce nothing. */
   public String features() {
-    return options.nativeUpgrades() ? WebSocketExtension.WEBSOCKET_FEATURE : null;
+    return options.nativeUpgrades() ? AgentFeatures.WEBSOCKET : null;
   }
 
   /** Natively relayed sockets not yet closed on both sides. */

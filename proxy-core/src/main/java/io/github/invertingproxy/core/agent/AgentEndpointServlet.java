@@ -10,11 +10,12 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.core.spi.TakenRequest;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestStartTime;
-import io.github.invertingproxy.protocol.WebSocketExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -34,7 +35,8 @@ import javax.servlet.http.HttpServletResponse;
 
 /**
  * The agent's three calls (PROTOCOL.md): {@code agent/pending}, {@code agent/request} and
- * {@code agent/response}, mapped at {@code /agent/*}. Every call must name a backend that the
+ * {@code agent/response}, mapped at {@code /agent/*}; the answer to {@code agent/response} carries the
+ * next waiting request to an agent that announces {@link AgentFeatures#NEXT_REQUEST}. Every call must name a backend that the
  * caller's account may serve; otherwise 401, whether the record is missing or belongs to another
  * account, so that a caller learns nothing about other backends.
  */
@@ -100,7 +102,7 @@ public final class AgentEndpointServlet extends HttpServlet {
     if (pending) {
       registry.markSeen(backendId);
       if (webSockets != null) {
-        webSockets.agentPolled(backendId, request.getHeader(WebSocketExtension.FEATURES_HEADER));
+        webSockets.agentPolled(backendId, request.getHeader(AgentFeatures.HEADER));
       }
       listPending(request, response, backendId);
       return;
@@ -130,6 +132,23 @@ public final class AgentEndpointServlet extends HttpServlet {
       // the connection closes rather than let the agent reuse one that is about to die.
       if (outcome != ResponseOutcome.RELAYED || !drain(request.getInputStream())) {
         response.setHeader("Connection", "close");
+      } else if (AgentFeatures.lists(request.getHeader(AgentFeatures.HEADER), AgentFeatures.NEXT_REQUEST)) {
+        // The agent is free and listening right now: give it the next waiting request, if any.
+        Optional<TakenRequest> next = store.takeNext(backendId);
+        if (next.isPresent()) {
+          response.setHeader(AgentFeatures.NEXT_REQUEST_ID, next.get().id());
+          try {
+            writeRequest(response, next.get().request());
+            return;
+          } catch (IOException e) {
+            if (response.isCommitted()) {
+              throw e; // the container cuts the answer off, so the agent sees a broken request
+            }
+            // Its client left before any of it was written: answer about the relay alone.
+            response.reset();
+            response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+          }
+        }
       }
       PlainText.send(response, outcome.status(), message);
     }
@@ -158,9 +177,13 @@ public final class AgentEndpointServlet extends HttpServlet {
       PlainText.send(response, 404, "Not found: no pending request " + requestId + " for backend \"" + backendId + "\"");
       return;
     }
-    ExchangeRequest r = exchange.get();
-    response.setStatus(200);
     response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+    writeRequest(response, exchange.get());
+  }
+
+  /** A 200 answer whose body is the client's request, as {@code agent/request} gives it. */
+  private static void writeRequest(HttpServletResponse response, ExchangeRequest r) throws IOException {
+    response.setStatus(200);
     response.setHeader(ProtocolHeaders.USER_ID, r.user());
     response.setHeader(ProtocolHeaders.REQUEST_START_TIME, RequestStartTime.format(r.startTime()));
     r.writeTo(response.getOutputStream());

@@ -7,6 +7,7 @@ import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.core.spi.TakenRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -186,7 +187,33 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       backlog.queued.remove(exchange);
       exchange.state = State.TAKEN;
     }
-    return Optional.of(new ExchangeRequest() {
+    return Optional.of(delivery(exchange));
+  }
+
+  @Override
+  public Optional<TakenRequest> takeNext(String backendId) {
+    Backlog backlog = backlogs.get(backendId);
+    if (backlog == null) {
+      return Optional.empty();
+    }
+    Exchange next = null;
+    synchronized (backlog) {
+      // Only queued requests: a leased one has been listed to a poll, whose agent will ask for it.
+      while (next == null && !backlog.queued.isEmpty()) {
+        Exchange e = backlog.queued.poll();
+        if (e.state == State.QUEUED) {
+          e.state = State.TAKEN;
+          next = e;
+        }
+      }
+    }
+    return next == null ? Optional.empty() : Optional.of(new TakenRequest(next.id, delivery(next)));
+  }
+
+  /** The taken request of {@code exchange}, which its agent's thread writes (see the class comment). */
+  private static ExchangeRequest delivery(Exchange exchange) {
+    String requestId = exchange.id;
+    return new ExchangeRequest() {
       @Override
       public String user() {
         return exchange.request.user();
@@ -232,7 +259,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
           }
         }
       }
-    });
+    };
   }
 
   @Override

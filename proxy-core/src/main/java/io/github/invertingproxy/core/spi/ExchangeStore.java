@@ -33,6 +33,19 @@ public interface ExchangeStore {
   Optional<ExchangeRequest> take(String backendId, String requestId) throws IOException;
 
   /**
+   * Takes, without waiting, the oldest request for {@code backendId} that no poll has been told of:
+   * the answer to an agent's {@code agent/response} carries it when the agent announced the
+   * {@code next-request} extension, saving a poll and an {@code agent/request} call under load.
+   * Taken exactly as by {@link #take}.
+   *
+   * @return empty when none is waiting, or when this store does not hand requests over this way (the
+   *     default; its agents then poll for every request)
+   */
+  default Optional<TakenRequest> takeNext(String backendId) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
    * Hands the agent's serialized response (HTTP/1.1 wire format) to the exchange, and returns once
    * it has been relayed or refused. The stream is read by the time this returns.
    */

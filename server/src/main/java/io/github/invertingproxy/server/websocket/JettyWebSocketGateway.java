@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.HopByHopHeaders;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
@@ -30,8 +31,8 @@ import org.eclipse.jetty.ee8.nested.HttpChannel;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
@@ -86,7 +87,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
 
   @Override
   public void agentPolled(String backendId, String announced) {
-    features.put(backendId, WebSocketExtension.lists(announced, WebSocketExtension.WEBSOCKET_FEATURE));
+    features.put(backendId, AgentFeatures.lists(announced, AgentFeatures.WEBSOCKET));
   }
 
   @Override
