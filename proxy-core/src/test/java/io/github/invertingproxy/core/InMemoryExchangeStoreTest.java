@@ -216,4 +216,147 @@ public class InMemoryExchangeStoreTest {
     assertTrue(a.matches("[0-9a-f]{64}"));
     assertFalse(a.equals(b));
   }
+
+  /** Submits a request and has it taken and written, as an agent's agent/request would. */
+  private String submitAndDeliver(String backendId) throws IOException {
+    String id = store.submit(backendId, request("GET / HTTP/1.1\r\n\r\n"));
+    store.take(backendId, id).orElseThrow().writeTo(new ByteArrayOutputStream());
+    return id;
+  }
+
+  private static ByteArrayInputStream ok() {
+    return new ByteArrayInputStream("HTTP/1.1 200 OK\r\n\r\n".getBytes(ISO_8859_1));
+  }
+
+  /** Waits (bounded) until {@code thread} waits too, so that what the test does next comes after. */
+  private static void awaitWaiting(Thread thread) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (thread.getState() != Thread.State.TIMED_WAITING && thread.getState() != Thread.State.WAITING) {
+      assertTrue("thread " + thread.getName() + " did not start waiting", System.nanoTime() < deadline);
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
+  public void aWaitingClientsResponseIsRelayedOnTheRespondingThread() throws Exception {
+    String id = submitAndDeliver("b");
+    CompletableFuture<Optional<String>> client = new CompletableFuture<>();
+    Thread clientThread = new Thread(() -> {
+      try {
+        client.complete(store.awaitResponse(id, Duration.ofSeconds(5), r -> {
+          r.finished(ResponseOutcome.RELAYED);
+          return Thread.currentThread().getName();
+        }));
+      } catch (Exception e) {
+        client.completeExceptionally(e);
+      }
+    }, "client");
+    clientThread.start();
+    awaitWaiting(clientThread);
+
+    assertEquals(ResponseOutcome.RELAYED, store.respond("b", id, ok()));
+    assertEquals(Optional.of(Thread.currentThread().getName()), client.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  public void aResponseThatCameFirstIsRelayedOnTheClientsThread() throws Exception {
+    String id = submitAndDeliver("b");
+    CompletableFuture<ResponseOutcome> agent = new CompletableFuture<>();
+    Thread agentThread = new Thread(() -> {
+      try {
+        agent.complete(store.respond("b", id, ok()));
+      } catch (IOException e) {
+        agent.completeExceptionally(e);
+      }
+    }, "agent");
+    agentThread.start();
+    awaitWaiting(agentThread); // the response is there, and the agent waits for the client to take it
+    Optional<String> relayedOn = store.awaitResponse(id, Duration.ofSeconds(5), r -> {
+      r.finished(ResponseOutcome.RELAYED);
+      return Thread.currentThread().getName();
+    });
+    assertEquals(Optional.of(Thread.currentThread().getName()), relayedOn);
+    assertEquals(ResponseOutcome.RELAYED, agent.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  public void whatTheRelayThrowsOnTheRespondingThreadIsThrownToTheClient() throws Exception {
+    String id = submitAndDeliver("b");
+    CompletableFuture<Throwable> client = new CompletableFuture<>();
+    Thread clientThread = new Thread(() -> {
+      try {
+        store.awaitResponse(id, Duration.ofSeconds(5), r -> {
+          throw new IOException("client connection reset");
+        });
+        client.complete(null);
+      } catch (Exception e) {
+        client.complete(e);
+      }
+    }, "client");
+    clientThread.start();
+    awaitWaiting(clientThread);
+
+    // A relay that did not say how it ended counts as a client gone.
+    assertEquals(ResponseOutcome.CLIENT_GONE, store.respond("b", id, ok()));
+    Throwable thrown = client.get(5, TimeUnit.SECONDS);
+    assertTrue(String.valueOf(thrown), thrown instanceof IOException);
+    assertEquals("client connection reset", thrown.getMessage());
+  }
+
+  @Test
+  public void theClientStaysWhileItsResponseIsRelayedEvenPastItsWait() throws Exception {
+    String id = submitAndDeliver("b");
+    CountDownLatch relaying = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Optional<String>> client = new CompletableFuture<>();
+    Thread clientThread = new Thread(() -> {
+      try {
+        client.complete(store.awaitResponse(id, Duration.ofMillis(100), r -> {
+          relaying.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            throw new IOException(e);
+          }
+          r.finished(ResponseOutcome.RELAYED);
+          return "done";
+        }));
+      } catch (Exception e) {
+        client.completeExceptionally(e);
+      }
+    }, "client");
+    clientThread.start();
+    awaitWaiting(clientThread);
+    CompletableFuture<ResponseOutcome> agent = CompletableFuture.supplyAsync(() -> {
+      try {
+        return store.respond("b", id, ok());
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    assertTrue(relaying.await(5, TimeUnit.SECONDS));
+    clientThread.interrupt();
+    Thread.sleep(300);
+    assertFalse("the client left while its response was being relayed", client.isDone());
+    release.countDown();
+    assertEquals(Optional.of("done"), client.get(5, TimeUnit.SECONDS));
+    assertEquals(ResponseOutcome.RELAYED, agent.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  public void takeNextTakesTheOldestQueuedRequestOfThatBackendOnly() throws Exception {
+    String listed = store.submit("b", request("listed"));
+    assertEquals(List.of(listed), store.awaitPending("b", Duration.ZERO).get());
+    String first = store.submit("b", request("first"));
+    store.submit("other", request("other"));
+    String second = store.submit("b", request("second"));
+
+    assertEquals(first, store.takeNext("b").orElseThrow().id());
+    assertEquals(second, store.takeNext("b").orElseThrow().id());
+    assertTrue(store.takeNext("b").isEmpty());
+    assertTrue(store.takeNext("nobody").isEmpty());
+    // Taken means taken: neither listed again nor takeable by id.
+    assertEquals(Optional.empty(), store.take("b", first));
+    assertEquals(List.of(), store.awaitPending("b", Duration.ZERO).get());
+  }
 }

@@ -6,6 +6,7 @@ import io.github.invertingproxy.core.RequestIds;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
+import io.github.invertingproxy.core.spi.ResponseHandler;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
 import io.github.invertingproxy.core.spi.TakenRequest;
 import java.io.IOException;
@@ -95,6 +96,14 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     /** The client's thread waits for the writer to finish (and must be woken when it does). */
     boolean clientWaitsForWriter;
     Handoff response;
+    /** The client's thread waits for the agent's thread to run this on the response. */
+    ResponseHandler<?> handler;
+    /** The agent's thread runs {@link #handler}: the client's call must not end yet. */
+    boolean relaying;
+    /** The agent's thread ran the handler; its result or what it threw. */
+    boolean relayed;
+    Object relayResult;
+    Throwable relayFailure;
     boolean closed;
 
     Exchange(String id, String backendId, ExchangeRequest request) {
@@ -269,12 +278,36 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       return ResponseOutcome.NO_WAITING_CLIENT;
     }
     Handoff handoff = new Handoff(response);
+    ResponseHandler<?> handler;
     synchronized (exchange) {
       if (exchange.closed || exchange.response != null || !exchange.taken) {
         return ResponseOutcome.NO_WAITING_CLIENT;
       }
       exchange.response = handoff;
-      exchange.notifyAll();
+      handler = exchange.handler;
+      exchange.relaying = handler != null;
+      if (handler == null) {
+        exchange.notifyAll();
+      }
+    }
+    if (handler != null) {
+      // The client's thread waits for us: relay on this thread, then wake it once, at the end.
+      Object result = null;
+      Throwable failure = null;
+      try {
+        result = handler.handle(handoff);
+      } catch (Throwable t) {
+        failure = t;
+      }
+      synchronized (exchange) {
+        exchange.relaying = false;
+        exchange.relayed = true;
+        exchange.relayResult = result;
+        exchange.relayFailure = failure;
+        exchange.notifyAll();
+      }
+      handoff.outcome.complete(ResponseOutcome.CLIENT_GONE); // if the handler did not say
+      return handoff.outcome.join();
     }
     // The client's thread reads our stream now; it always reports back, if only through finish().
     try {
@@ -291,48 +324,104 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
   public Optional<AgentResponse> awaitResponse(String requestId, Duration maxWait)
       throws IOException, InterruptedException {
     Exchange exchange = exchanges.get(requestId);
+    return exchange == null ? Optional.empty() : await(exchange, maxWait, null);
+  }
+
+  /**
+   * Relays on the agent's thread when the response comes after this call began (the usual case):
+   * the agent's {@code agent/response} thread then writes the client's response while this thread
+   * waits, and wakes this one once at the end, instead of handing the stream over and waiting for
+   * this thread to finish with it.
+   */
+  @Override
+  @SuppressWarnings("unchecked")
+  public <T> Optional<T> awaitResponse(String requestId, Duration maxWait, ResponseHandler<T> handler)
+      throws IOException, InterruptedException {
+    requireNonNull(handler, "handler");
+    Exchange exchange = exchanges.get(requestId);
     if (exchange == null) {
       return Optional.empty();
     }
+    Optional<AgentResponse> response = await(exchange, maxWait, handler);
+    boolean relayed;
+    Throwable failure;
+    Object result;
+    synchronized (exchange) {
+      relayed = exchange.relayed;
+      failure = exchange.relayFailure;
+      result = exchange.relayResult;
+    }
+    if (!relayed) {
+      // No response in time, or it came before the handler was registered: then relay it here.
+      return response.isEmpty() ? Optional.empty() : Optional.of(handler.handle(response.get()));
+    }
+    if (failure instanceof IOException e) {
+      throw e;
+    } else if (failure instanceof RuntimeException e) {
+      throw e;
+    } else if (failure instanceof Error e) {
+      throw e;
+    } else if (failure != null) {
+      throw new IOException("relaying the response of request " + requestId + " failed", failure);
+    }
+    return Optional.of((T) result);
+  }
+
+  /**
+   * The client's wait. With {@code handler}, the agent's thread may run it: then this returns (empty)
+   * once it has, and {@link Exchange#relayed} says so. Otherwise returns the response to relay here,
+   * or empty when none began in time.
+   */
+  private Optional<AgentResponse> await(Exchange exchange, Duration maxWait, ResponseHandler<?> handler)
+      throws IOException, InterruptedException {
     long start = System.nanoTime();
     boolean interrupted = false;
     synchronized (exchange) {
-      while (true) {
-        // Never leave while the agent's thread reads this client's request body.
-        if (exchange.writing) {
-          exchange.clientWaitsForWriter = true;
+      exchange.handler = handler;
+      try {
+        while (true) {
+          // Never leave while the agent's thread reads this client's request body or writes its response.
+          if (exchange.writing || exchange.relaying) {
+            exchange.clientWaitsForWriter = true;
+            try {
+              exchange.wait();
+            } catch (InterruptedException e) {
+              interrupted = true;
+            }
+            continue;
+          }
+          if (exchange.relayed || exchange.deliveryFailure != null || exchange.response != null) {
+            if (interrupted) {
+              Thread.currentThread().interrupt();
+            }
+            if (exchange.relayed) {
+              return Optional.empty();
+            }
+            if (exchange.deliveryFailure != null) {
+              throw exchange.deliveryFailure;
+            }
+            return Optional.of(exchange.response);
+          }
+          if (interrupted) {
+            exchange.closed = true;
+            throw new InterruptedException("interrupted while waiting for the response to request " + exchange.id);
+          }
+          // The wait for the response starts once the agent has the whole request.
+          long deadline = (exchange.deliveredNanos != 0 ? exchange.deliveredNanos : start) + maxWait.toNanos();
+          long remaining = deadline - System.nanoTime();
+          if (exchange.closed || remaining <= 0) {
+            exchange.closed = true;
+            return Optional.empty();
+          }
           try {
-            exchange.wait();
+            TimeUnit.NANOSECONDS.timedWait(exchange, remaining);
           } catch (InterruptedException e) {
             interrupted = true;
           }
-          continue;
         }
-        if (exchange.deliveryFailure != null || exchange.response != null) {
-          if (interrupted) {
-            Thread.currentThread().interrupt();
-          }
-          if (exchange.deliveryFailure != null) {
-            throw exchange.deliveryFailure;
-          }
-          return Optional.of(exchange.response);
-        }
-        if (interrupted) {
-          exchange.closed = true;
-          throw new InterruptedException("interrupted while waiting for the response to request " + requestId);
-        }
-        // The wait for the response starts once the agent has the whole request.
-        long deadline = (exchange.deliveredNanos != 0 ? exchange.deliveredNanos : start) + maxWait.toNanos();
-        long remaining = deadline - System.nanoTime();
-        if (exchange.closed || remaining <= 0) {
-          exchange.closed = true;
-          return Optional.empty();
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(exchange, remaining);
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
+      } finally {
+        // From here on this thread relays itself, or nobody does.
+        exchange.handler = null;
       }
     }
   }

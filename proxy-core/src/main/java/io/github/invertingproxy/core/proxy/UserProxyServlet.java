@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
-import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
@@ -126,25 +125,34 @@ public final class UserProxyServlet extends HttpServlet {
     int status = 0;
     long bytes = 0;
     try {
-      Optional<AgentResponse> agentResponse;
+      ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
+          request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
+      Optional<Relayed> relayed;
       try {
-        agentResponse = store.awaitResponse(id, settings.responseTimeout());
+        // An upgrade is completed on this thread; any other response may be relayed by the thread
+        // that brings it (see ExchangeStore), so relay failures come back inside the result.
+        relayed = upgrade != null
+            ? store.awaitResponse(id, settings.responseTimeout()).map(r -> Relayed.of(() ->
+                ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade)))
+            : store.awaitResponse(id, settings.responseTimeout(), r -> Relayed.of(() ->
+                ResponseRelay.relay(r, method, settings.messageLimits(), response)));
       } catch (IOException e) {
         status = 502;
         PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
         return;
       }
-      if (agentResponse.isEmpty()) {
+      if (relayed.isEmpty()) {
         status = 504;
         PlainText.send(response, 504, "Gateway timeout: the agent of backend \"" + backend.id()
             + "\" did not start a response within " + GoDuration.format(settings.responseTimeout()));
         return;
       }
-      ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
-          request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
-      long[] result = ResponseRelay.relay(agentResponse.get(), method, settings.messageLimits(), response, upgrade);
-      status = (int) result[0];
-      bytes = result[1];
+      if (relayed.get().failure() != null) {
+        // The relay broke off mid-way: the container aborts the client's connection.
+        throw relayed.get().failure();
+      }
+      status = (int) relayed.get().result()[0];
+      bytes = relayed.get().result()[1];
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       status = 503;
@@ -156,6 +164,21 @@ public final class UserProxyServlet extends HttpServlet {
       store.finish(id);
       // 0: the relay failed mid-way and the container aborts the client's connection.
       ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);
+    }
+  }
+
+  /** How a relay ended: the status and bytes sent, or the I/O failure that broke it off. */
+  private record Relayed(long[] result, IOException failure) {
+    interface Relay {
+      long[] run() throws IOException;
+    }
+
+    static Relayed of(Relay relay) {
+      try {
+        return new Relayed(relay.run(), null);
+      } catch (IOException e) {
+        return new Relayed(null, e);
+      }
     }
   }
 }

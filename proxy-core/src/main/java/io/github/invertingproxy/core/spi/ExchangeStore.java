@@ -58,6 +58,22 @@ public interface ExchangeStore {
    */
   Optional<AgentResponse> awaitResponse(String requestId, Duration maxWait) throws IOException, InterruptedException;
 
+  /**
+   * The client's side, relaying: waits like {@link #awaitResponse(String, Duration)} and runs
+   * {@code handler} on the response. By default it runs on this thread; a store may run it on the
+   * thread that delivers the response instead, saving a thread hand-off, and then returns its result
+   * (or throws what it threw) here once it is done. This call returns only after {@code handler}
+   * finished, whichever thread ran it.
+   *
+   * @return the handler's result, or empty when no response began in time
+   * @throws IOException when the request could not be delivered, or as thrown by {@code handler}
+   */
+  default <T> Optional<T> awaitResponse(String requestId, Duration maxWait, ResponseHandler<T> handler)
+      throws IOException, InterruptedException {
+    Optional<AgentResponse> response = awaitResponse(requestId, maxWait);
+    return response.isEmpty() ? Optional.empty() : Optional.of(handler.handle(response.get()));
+  }
+
   /** The client is done with the exchange, answered or not; forget it. Harmless when already gone. */
   void finish(String requestId);
 }
