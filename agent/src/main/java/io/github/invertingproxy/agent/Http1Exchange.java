@@ -134,7 +134,8 @@ final class Http1Exchange implements BackendExchange {
         // The exchange decides whether the connection is kept; closing a body here would drain it.
       }
     };
-    return new SerializedResponse(head, framing, body, trailers);
+    // Its available() is httpcore's count of bytes already buffered from the backend.
+    return new SerializedResponse(head, framing, body, trailers, true);
   }
 
   /** Gives the backend connection back: for reuse when the response was read to its end, else closed. */

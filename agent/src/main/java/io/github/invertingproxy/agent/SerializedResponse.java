@@ -19,8 +19,9 @@ import org.apache.hc.core5.http.HttpEntity;
 
 /**
  * The body of {@code agent/response}: the backend's response in HTTP/1.1 wire format, written as the
- * backend's bytes arrive and flushed after every read, so that a slow or endless response (server-sent
- * events) reaches the client as it is produced.
+ * backend's bytes arrive and flushed whenever the next read might wait, so that a slow or endless
+ * response (server-sent events) reaches the client as it is produced, while one that is already
+ * there (a small response's head, body and end) goes to the proxy in one write.
  */
 final class SerializedResponse implements HttpEntity {
   /**
@@ -34,6 +35,11 @@ final class SerializedResponse implements HttpEntity {
   private final InputStream body;
   private final byte[] fixedBody;
   private final Supplier<Headers> trailers;
+  /**
+   * The body's {@code available()} counts only bytes already read from the backend, so a read is
+   * sure not to wait while it is positive. Not so for decoders (an inflater says 1 until its end).
+   */
+  private final boolean availableIsBuffered;
   private volatile Runnable onFailure = () -> {};
   private boolean bodyStarted;
   private boolean complete;
@@ -44,11 +50,22 @@ final class SerializedResponse implements HttpEntity {
    * @param trailers the backend's trailers, asked for once the body has ended
    */
   SerializedResponse(ResponseHead head, BodyFraming framing, InputStream body, Supplier<Headers> trailers) {
+    this(head, framing, body, trailers, false);
+  }
+
+  /**
+   * @param availableIsBuffered whether {@code body.available()} counts only bytes already received,
+   *     as for the backend connection's own body stream; then the response is flushed only when
+   *     nothing more is at hand, else after every read
+   */
+  SerializedResponse(ResponseHead head, BodyFraming framing, InputStream body, Supplier<Headers> trailers,
+      boolean availableIsBuffered) {
     this.head = requireNonNull(head, "head");
     this.framing = requireNonNull(framing, "framing");
     this.body = requireNonNull(body, "body");
     this.trailers = requireNonNull(trailers, "trailers");
     this.fixedBody = null;
+    this.availableIsBuffered = availableIsBuffered;
   }
 
   private SerializedResponse(ResponseHead head, byte[] fixedBody) {
@@ -57,6 +74,7 @@ final class SerializedResponse implements HttpEntity {
     this.body = null;
     this.trailers = Headers::empty;
     this.fixedBody = fixedBody;
+    this.availableIsBuffered = true;
   }
 
   /** A response the agent makes itself, such as a 502 when the backend cannot be reached. */
@@ -75,7 +93,10 @@ final class SerializedResponse implements HttpEntity {
 
   /** The same body under another head with the same framing, such as one with other cookies. */
   SerializedResponse withHead(ResponseHead newHead) {
-    return withBody(newHead, framing, body);
+    if (fixedBody != null) {
+      throw new IllegalStateException("a response made by the agent is not rewritten");
+    }
+    return new SerializedResponse(newHead, framing, body, trailers, availableIsBuffered);
   }
 
   /**
@@ -122,24 +143,30 @@ final class SerializedResponse implements HttpEntity {
     }
     try {
       MessageWriter.writeHead(out, head);
-      // The head goes out at once: the client sees the status before a slow body starts.
-      out.flush();
-      OutputStream framed = MessageWriter.openBody(out, framing, trailers);
-      InputStream in;
-      if (fixedBody != null) {
-        in = new ByteArrayInputStream(fixedBody);
-      } else {
-        in = body;
+      InputStream in = fixedBody != null ? new ByteArrayInputStream(fixedBody) : body;
+      boolean hasBody = !(framing instanceof BodyFraming.None)
+          && !(framing instanceof BodyFraming.Length l && l.length() == 0);
+      // The head goes out at once unless the body is already here (or there is none, and the end
+      // follows): the client sees the status before a slow body starts.
+      if (hasBody && !atHand(in)) {
+        out.flush();
       }
-      if (!(framing instanceof BodyFraming.None)) {
+      OutputStream framed = MessageWriter.openBody(out, framing, trailers);
+      if (hasBody) {
         synchronized (this) {
           bodyStarted = true;
         }
         byte[] buffer = new byte[framing.copyBufferSize(MAX_PIECE)];
+        long length = framing instanceof BodyFraming.Length l ? l.length() : -1;
+        long sent = 0;
         int n;
         while ((n = in.read(buffer)) >= 0) {
           framed.write(buffer, 0, n);
-          framed.flush();
+          sent += n;
+          // Flush before a read that may wait; a body that has all arrived ends with the message.
+          if (sent != length && !atHand(in)) {
+            framed.flush();
+          }
           synchronized (this) {
             bytes += n;
           }
@@ -160,6 +187,11 @@ final class SerializedResponse implements HttpEntity {
         closeQuietly(body);
       }
     }
+  }
+
+  /** True when the next read from {@code in} surely returns without waiting for the backend. */
+  private boolean atHand(InputStream in) throws IOException {
+    return availableIsBuffered && in.available() > 0;
   }
 
   private static void closeQuietly(InputStream in) {

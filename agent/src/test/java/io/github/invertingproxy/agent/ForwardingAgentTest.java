@@ -311,6 +311,47 @@ public class ForwardingAgentTest {
   }
 
   @Test
+  public void aResponseHeadReachesTheProxyBeforeASlowBodyBegins() throws Exception {
+    CountDownLatch headSeen = new CountDownLatch(1);
+    backend.respondWith((request, out) -> {
+      out.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
+      out.flush();
+      headSeen.await(10, TimeUnit.SECONDS);
+      out.write(bytes("hello"));
+      return true;
+    });
+    startAgent();
+    proxy.enqueue("r1", bytes("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    ScriptedProxy.PostedResponse posted = proxy.awaitResponseHead("r1", WAIT);
+    headSeen.countDown();
+
+    assertEquals(200, posted.head.status());
+    assertEquals("hello", proxy.awaitResponse("r1", WAIT).bodyText());
+  }
+
+  @Test
+  public void partOfABodyOfKnownLengthStreamsBeforeTheRestArrives() throws Exception {
+    CountDownLatch firstPartSeen = new CountDownLatch(1);
+    backend.respondWith((request, out) -> {
+      out.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfirst"));
+      out.flush();
+      firstPartSeen.await(10, TimeUnit.SECONDS);
+      out.write(bytes(" later"));
+      return true;
+    });
+    startAgent();
+    proxy.enqueue("r1", bytes("GET /parts HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    ScriptedProxy.PostedResponse posted = proxy.awaitResponseHead("r1", WAIT);
+    boolean streamed = posted.awaitBodyContaining("first", WAIT);
+    firstPartSeen.countDown();
+
+    assertTrue("the first part did not reach the proxy before the backend sent the rest", streamed);
+    assertEquals("first later", proxy.awaitResponse("r1", WAIT).bodyText());
+  }
+
+  @Test
   public void anUnreachableBackendGetsA502ThatSaysSo() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
