@@ -1,6 +1,5 @@
 package io.github.invertingproxy.server;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -10,8 +9,6 @@ import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestStartTime;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -27,39 +24,23 @@ import org.junit.rules.TemporaryFolder;
 public class NextRequestExtensionTest {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
+  private AliceApp app;
   private StandaloneServer server;
-  private final HttpClient clients = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private ScriptedAgent agent;
 
   @Before
   public void start() throws Exception {
-    server = StandaloneServer.builder().port(0).tokensFile(TestTokens.write(tmp.getRoot().toPath()))
-        .settings(ProxySettings.builder().responseTimeout(Duration.ofSeconds(5)).pendingTimeout(Duration.ofSeconds(1)).build())
-        .build().start();
-    server.registry().add(BackendRecord.builder().id("alice-app").endUser("alice@example.com")
-        .backendUser("agent@example.com").pathPrefixes("/").build());
+    app = AliceApp.start(tmp.getRoot().toPath(), StandaloneServer.builder()
+        .settings(ProxySettings.builder().responseTimeout(Duration.ofSeconds(5)).pendingTimeout(Duration.ofSeconds(1)).build()));
+    server = app.server;
+    agent = app.agent;
     server.registry().add(BackendRecord.builder().id("other").endUser("alice@example.com")
         .backendUser("agent@example.com").pathPrefixes("/other/").build());
-    agent = new ScriptedAgent(server.url(), "alice-app", TestTokens.AGENT);
-    agent.pendingRaw();
   }
 
   @After
   public void stop() throws Exception {
-    server.close();
-  }
-
-  private CompletableFuture<HttpResponse<String>> client(HttpRequest.Builder request) {
-    return clients.sendAsync(request.header("Authorization", "Bearer " + TestTokens.ALICE).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private HttpRequest.Builder to(String path) {
-    return HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
-  }
-
-  private static byte[] wire(String s) {
-    return s.getBytes(ISO_8859_1);
+    app.close();
   }
 
   /** Waits until the server holds {@code count} exchanges, so that a request is surely queued. */
@@ -80,13 +61,13 @@ public class NextRequestExtensionTest {
 
   @Test
   public void theAnswerToAResponseCarriesTheNextWaitingRequestWithItsBody() throws Exception {
-    CompletableFuture<HttpResponse<String>> first = client(to("first"));
+    CompletableFuture<HttpResponse<String>> first = app.client(app.to("first"));
     String firstId = takeFirst(first);
-    CompletableFuture<HttpResponse<String>> second = client(to("second?x=1")
+    CompletableFuture<HttpResponse<String>> second = app.client(app.to("second?x=1")
         .POST(HttpRequest.BodyPublishers.ofString("hello body")));
     awaitExchanges(2);
 
-    HttpResponse<String> answer = agent.respondTakingNext(firstId, wire("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"));
+    HttpResponse<String> answer = agent.respondTakingNext(firstId, AliceApp.wire("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"));
     assertEquals(200, answer.statusCode());
     assertEquals("first", first.get(10, TimeUnit.SECONDS).body());
     assertEquals(firstId, answer.headers().firstValue(ProtocolHeaders.REQUEST_ID).orElseThrow());
@@ -100,7 +81,7 @@ public class NextRequestExtensionTest {
     // Handed over means taken: it is neither listed nor takeable again, and its response goes through.
     assertEquals(404, agent.take(nextId).statusCode());
     assertEquals("[]", agent.pendingRaw().body());
-    assertEquals(200, agent.respond(nextId, wire("HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond")).statusCode());
+    assertEquals(200, agent.respond(nextId, AliceApp.wire("HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond")).statusCode());
     HttpResponse<String> secondAnswer = second.get(10, TimeUnit.SECONDS);
     assertEquals(201, secondAnswer.statusCode());
     assertEquals("second", secondAnswer.body());
@@ -108,12 +89,12 @@ public class NextRequestExtensionTest {
 
   @Test
   public void withoutTheAnnouncementTheAnswerCarriesNoRequest() throws Exception {
-    CompletableFuture<HttpResponse<String>> first = client(to("first"));
+    CompletableFuture<HttpResponse<String>> first = app.client(app.to("first"));
     String firstId = takeFirst(first);
-    client(to("second"));
+    app.client(app.to("second"));
     awaitExchanges(2);
 
-    HttpResponse<String> answer = agent.respond(firstId, wire("HTTP/1.1 204 No Content\r\n\r\n"));
+    HttpResponse<String> answer = agent.respond(firstId, AliceApp.wire("HTTP/1.1 204 No Content\r\n\r\n"));
     assertEquals(200, answer.statusCode());
     assertEquals("ok\n", answer.body());
     assertFalse(answer.headers().firstValue(AgentFeatures.NEXT_REQUEST_ID).isPresent());
@@ -122,12 +103,12 @@ public class NextRequestExtensionTest {
 
   @Test
   public void aRequestAlreadyListedToAPollIsNotHandedOver() throws Exception {
-    CompletableFuture<HttpResponse<String>> first = client(to("first"));
+    CompletableFuture<HttpResponse<String>> first = app.client(app.to("first"));
     String firstId = takeFirst(first);
-    client(to("second"));
+    app.client(app.to("second"));
     String listed = agent.pendingWithin(5).get(0);
 
-    HttpResponse<String> answer = agent.respondTakingNext(firstId, wire("HTTP/1.1 204 No Content\r\n\r\n"));
+    HttpResponse<String> answer = agent.respondTakingNext(firstId, AliceApp.wire("HTTP/1.1 204 No Content\r\n\r\n"));
     assertEquals("ok\n", answer.body());
     assertFalse(answer.headers().firstValue(AgentFeatures.NEXT_REQUEST_ID).isPresent());
     assertEquals(200, agent.take(listed).statusCode());
@@ -137,12 +118,12 @@ public class NextRequestExtensionTest {
   public void anotherBackendsWaitingRequestIsNeverHandedOver() throws Exception {
     ScriptedAgent otherAgent = new ScriptedAgent(server.url(), "other", TestTokens.AGENT);
     assertEquals("[]", otherAgent.pendingRaw().body()); // "other" is live from now on
-    CompletableFuture<HttpResponse<String>> first = client(to("first"));
+    CompletableFuture<HttpResponse<String>> first = app.client(app.to("first"));
     String firstId = takeFirst(first);
-    client(to("other/secret"));
+    app.client(app.to("other/secret"));
     awaitExchanges(2);
 
-    HttpResponse<String> answer = agent.respondTakingNext(firstId, wire("HTTP/1.1 204 No Content\r\n\r\n"));
+    HttpResponse<String> answer = agent.respondTakingNext(firstId, AliceApp.wire("HTTP/1.1 204 No Content\r\n\r\n"));
     assertEquals("ok\n", answer.body());
     assertFalse(answer.headers().firstValue(AgentFeatures.NEXT_REQUEST_ID).isPresent());
     String id = otherAgent.pendingWithin(5).get(0);
@@ -151,12 +132,12 @@ public class NextRequestExtensionTest {
 
   @Test
   public void aFailedRelayHandsNothingOver() throws Exception {
-    CompletableFuture<HttpResponse<String>> first = client(to("first"));
+    CompletableFuture<HttpResponse<String>> first = app.client(app.to("first"));
     String firstId = takeFirst(first);
-    client(to("second"));
+    app.client(app.to("second"));
     awaitExchanges(2);
 
-    HttpResponse<String> answer = agent.respondTakingNext(firstId, wire("not a response\r\n\r\n"));
+    HttpResponse<String> answer = agent.respondTakingNext(firstId, AliceApp.wire("not a response\r\n\r\n"));
     assertEquals(400, answer.statusCode());
     assertFalse(answer.headers().firstValue(AgentFeatures.NEXT_REQUEST_ID).isPresent());
     assertEquals(502, first.get(10, TimeUnit.SECONDS).statusCode());

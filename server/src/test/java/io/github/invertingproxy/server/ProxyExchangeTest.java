@@ -1,6 +1,5 @@
 package io.github.invertingproxy.server;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
@@ -13,7 +12,6 @@ import io.github.invertingproxy.protocol.RequestStartTime;
 import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -33,40 +31,35 @@ import org.junit.rules.TemporaryFolder;
 public class ProxyExchangeTest {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
+  private AliceApp app;
   private StandaloneServer server;
-  private final HttpClient clients = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private ScriptedAgent agent;
 
   @Before
   public void start() throws Exception {
-    server = StandaloneServer.builder().port(0).tokensFile(TestTokens.write(tmp.getRoot().toPath()))
-        .lease(Duration.ofMillis(500))
-        .settings(ProxySettings.builder().responseTimeout(Duration.ofSeconds(2)).pendingTimeout(Duration.ofSeconds(1)).build())
-        .build().start();
-    server.registry().add(BackendRecord.builder().id("alice-app").endUser("alice@example.com")
-        .backendUser("agent@example.com").pathPrefixes("/").build());
+    app = AliceApp.start(tmp.getRoot().toPath(), StandaloneServer.builder().lease(Duration.ofMillis(500))
+        .settings(ProxySettings.builder().responseTimeout(Duration.ofSeconds(2)).pendingTimeout(Duration.ofSeconds(1)).build()));
+    server = app.server;
+    agent = app.agent;
     server.registry().add(BackendRecord.builder().id("other").endUser("bob@example.com")
         .backendUser("other@example.com").pathPrefixes("/").build());
-    agent = new ScriptedAgent(server.url(), "alice-app", TestTokens.AGENT);
-    agent.pendingRaw();
   }
 
   @After
   public void stop() throws Exception {
-    server.close();
+    app.close();
   }
 
   private CompletableFuture<HttpResponse<String>> client(HttpRequest.Builder request) {
-    return clients.sendAsync(request.header("Authorization", "Bearer " + TestTokens.ALICE).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return app.client(request);
   }
 
   private HttpRequest.Builder to(String path) {
-    return HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
+    return app.to(path);
   }
 
   private static byte[] wire(String s) {
-    return s.getBytes(ISO_8859_1);
+    return AliceApp.wire(s);
   }
 
   @Test
