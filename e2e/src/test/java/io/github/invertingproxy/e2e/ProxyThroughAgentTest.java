@@ -12,8 +12,14 @@ import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ResponseHead;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -133,6 +139,49 @@ public class ProxyThroughAgentTest {
   }
 
   @Test
+  public void concurrentClientsEachGetTheirOwnResponse() throws Exception {
+    // Busy enough that most requests reach the agent in the answer to another's response, and are
+    // relayed by the thread that brings the response: neither may ever cross two exchanges.
+    backend.handler((r, body, out) -> {
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + r.body().length + "\r\nX-Path: " + r.head().target()
+          + "\r\n\r\n").getBytes(ISO_8859_1));
+      out.write(r.body());
+    });
+    ExecutorService clients = Executors.newFixedThreadPool(24);
+    try {
+      List<Future<String>> outcomes = new ArrayList<>();
+      for (int c = 0; c < 24; c++) {
+        int client = c;
+        outcomes.add(clients.submit(() -> {
+          Random random = new Random(client);
+          try (RawClient raw = new RawClient(stack.port())) {
+            for (int i = 0; i < 25; i++) {
+              byte[] upload = new byte[random.nextInt(3) == 0 ? random.nextInt(200_000) : random.nextInt(200)];
+              random.nextBytes(upload);
+              String path = "/echo/" + client + "/" + i;
+              raw.send("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + upload.length + "\r\n\r\n")
+                  .send(upload);
+              IncomingMessage<ResponseHead> response = raw.response("POST");
+              if (response.head().status() != 200
+                  || !path.equals(response.head().headers().first("X-Path").orElse(""))
+                  || !Arrays.equals(upload, response.body().readAllBytes())) {
+                return path + ": got status " + response.head().status() + " for "
+                    + response.head().headers().first("X-Path").orElse("nothing");
+              }
+            }
+          }
+          return "ok";
+        }));
+      }
+      for (Future<String> outcome : outcomes) {
+        assertEquals("ok", outcome.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
+  @Test
   public void chunkedUploadWithTrailersArrivesWithItsTrailers() throws Exception {
     try (RawClient client = new RawClient(stack.port())) {
       client.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
@@ -170,7 +219,7 @@ public class ProxyThroughAgentTest {
         events.flush();
         out.flush();
         // The backend does not finish until the client has the first event: a buffering proxy deadlocks here.
-        if (!clientSawFirst.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!clientSawFirst.await(20, TimeUnit.SECONDS)) {
           events.write("data: TIMEOUT\n\n".getBytes(ISO_8859_1));
         }
         events.write("data: second\n\n".getBytes(ISO_8859_1));
