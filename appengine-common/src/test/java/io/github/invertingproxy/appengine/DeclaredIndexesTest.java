@@ -28,4 +28,19 @@ public class DeclaredIndexesTest {
       assertEquals(List.of(id), store.awaitPending("b", java.time.Duration.ZERO).get());
     }
   }
+
+  @Test
+  public void theStubReadsTheIndexFileOnceNotOnEveryWrite() throws Exception {
+    // The stubs as set up here wrap the stub's index file manager in a cache; if the stub's
+    // internals change and the wrapping silently stops, every write re-parses index.yaml again.
+    Class<?> manager = Class.forName("com.google.appengine.api.datastore.dev.LocalCompositeIndexManager");
+    java.lang.reflect.Method getInstance = manager.getMethod("getInstance");
+    getInstance.setAccessible(true);
+    java.lang.reflect.Field files = manager.getDeclaredField("fileManager");
+    files.setAccessible(true);
+    assertTrue(java.lang.reflect.Proxy.isProxyClass(files.get(getInstance.invoke(null)).getClass()));
+    // ... and the indexes it serves are still the declared ones.
+    aQueryWhoseCompositeIndexIsNotDeclaredFails();
+    thePendingQueryRunsOnTheDeclaredIndex();
+  }
 }

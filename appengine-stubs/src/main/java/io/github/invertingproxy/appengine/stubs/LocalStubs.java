@@ -54,8 +54,8 @@ public final class LocalStubs {
     if (datastoreFile != null) {
       datastore.setBackingStoreLocation(datastoreFile.toAbsolutePath().toString());
     }
-    return new LocalServiceTestHelper(new IndexYamlFormat(), datastore, new LocalMemcacheServiceTestConfig(),
-        new LocalUserServiceTestConfig()) {
+    return new LocalServiceTestHelper(new IndexYamlFormat(), datastore, new IndexFileCaching(),
+        new LocalMemcacheServiceTestConfig(), new LocalUserServiceTestConfig()) {
       @Override
       protected LocalServerEnvironment newLocalServerEnvironment() {
         return new AppDirEnvironment(super.newLocalServerEnvironment(), dir);
@@ -68,6 +68,18 @@ public final class LocalStubs {
     @Override
     public void setUp() {
       LocalServiceTestHelper.getApiProxyLocal().setProperty("datastore.index_configuration_format", "YAML");
+    }
+
+    @Override
+    public void tearDown() {}
+  }
+
+  /** Starts the Datastore stub (configured by the config before this one) and gives it {@link IndexFileCache}. */
+  private static final class IndexFileCaching implements LocalServiceTestConfig {
+    @Override
+    public void setUp() {
+      LocalDatastoreServiceTestConfig.getLocalDatastoreService();
+      IndexFileCache.install();
     }
 
     @Override
