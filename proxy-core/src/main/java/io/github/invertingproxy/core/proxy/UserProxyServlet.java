@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.RequestTooLargeException;
+import io.github.invertingproxy.core.spi.ResponseHandler;
 import io.github.invertingproxy.core.spi.Route;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.core.websocket.WebSocketHandshake;
@@ -127,15 +129,19 @@ public final class UserProxyServlet extends HttpServlet {
     try {
       ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
           request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
+      // Relay failures come back inside the result: the relay may run on the thread that brings
+      // the response (see ExchangeStore), and an IOException from the wait means no delivery.
+      ResponseHandler<Relayed> relay = r -> Relayed.of(() ->
+          ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade));
       Optional<Relayed> relayed;
       try {
-        // An upgrade is completed on this thread; any other response may be relayed by the thread
-        // that brings it (see ExchangeStore), so relay failures come back inside the result.
-        relayed = upgrade != null
-            ? store.awaitResponse(id, settings.responseTimeout()).map(r -> Relayed.of(() ->
-                ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade)))
-            : store.awaitResponse(id, settings.responseTimeout(), r -> Relayed.of(() ->
-                ResponseRelay.relay(r, method, settings.messageLimits(), response)));
+        if (upgrade == null) {
+          relayed = store.awaitResponse(id, settings.responseTimeout(), relay);
+        } else {
+          // An upgrade is completed on this thread, which owns the client's connection.
+          Optional<AgentResponse> agentResponse = store.awaitResponse(id, settings.responseTimeout());
+          relayed = agentResponse.isEmpty() ? Optional.empty() : Optional.of(relay.handle(agentResponse.get()));
+        }
       } catch (IOException e) {
         status = 502;
         PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
