@@ -4,6 +4,7 @@ import static com.googlecode.objectify.ObjectifyService.ofy;
 import static java.util.Objects.requireNonNull;
 
 import com.googlecode.objectify.Key;
+import io.github.invertingproxy.core.spi.AgentAccount;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.DuplicateBackendException;
 import io.github.invertingproxy.core.spi.Route;
@@ -71,13 +72,19 @@ public final class DatastoreBackendRegistry implements BackendRegistry {
   @Override
   public Optional<BackendRecord> get(String id) {
     requireNonNull(id, "id");
-    return Persistence.run(() -> {
-      BackendEntity e = ofy().load().key(Key.create(BackendEntity.class, id)).now();
-      if (e == null) {
-        return Optional.<BackendRecord>empty();
-      }
-      return Optional.of(withLastUsed(List.of(e.toRecord())).get(0));
-    });
+    return entity(id).map(e -> withLastUsed(List.of(e.toRecord())).get(0));
+  }
+
+  /** Reads the record alone: an agent's every call asks this, and needs no last-use time. */
+  @Override
+  public boolean agentMayServe(AgentAccount account, String backendId) {
+    requireNonNull(account, "account");
+    requireNonNull(backendId, "backendId");
+    return entity(backendId).map(e -> account.mayServe(e.toRecord())).orElse(false);
+  }
+
+  private static Optional<BackendEntity> entity(String id) {
+    return Optional.ofNullable(Persistence.run(() -> ofy().load().key(Key.create(BackendEntity.class, id)).now()));
   }
 
   @Override
