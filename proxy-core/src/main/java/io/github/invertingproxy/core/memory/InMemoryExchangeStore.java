@@ -32,13 +32,15 @@ import java.util.logging.Logger;
  * Exchanges in memory, handed directly between the client's and the agent's servlet threads: nothing
  * is buffered, polled, or capped in size.
  *
- * <p>Each stream is only ever touched while its own servlet call is still running: the agent's
- * {@code agent/request} thread writes the client's request (reading the client's body) while the
- * client's thread waits for the response, and the client's thread never returns while that write is
- * under way; the client's thread reads the agent's {@code agent/response} body while the agent's
- * thread waits. So a container never recycles a stream that another thread still uses. Writing the
- * request on the agent's own thread, rather than handing its stream to the client's thread, saves
- * two thread hand-offs per exchange.
+ * <p>Each stream is only ever touched while its own servlet call is still running, and the agent's
+ * threads do the work while the client's thread waits: the agent's {@code agent/request} thread (or
+ * the {@code agent/response} thread that takes the request with {@link #takeNext}) writes the
+ * client's request, reading the client's body; the agent's {@code agent/response} thread relays the
+ * response onto the client's response when the client waits with a handler. The client's thread
+ * never returns while either is under way, so a container never recycles a stream that another
+ * thread still uses. Doing the work on the agent's threads, rather than handing streams to the
+ * client's thread and waiting for it, saves two thread hand-offs per direction. A client that waits
+ * without a handler (a WebSocket upgrade) reads the response itself while the agent's thread waits.
  *
  * <p>An id listed to a poll is leased to it for {@code lease}; if its agent does not take it in that
  * time (it died, or its poll's answer was lost), the id is listed again, to any agent of the backend.
