@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 
-/** A client's request as the agent receives it from {@code agent/request}. */
+/**
+ * A client's request as the agent receives it: from {@code agent/request}, or in the answer to its
+ * {@code agent/response} (the next-request extension).
+ */
 public interface ExchangeRequest {
   /** The end user's email; empty for an anonymous user. */
   String user();
