@@ -209,9 +209,10 @@ public class WebSocketFailuresTest {
     assertTrue(stack.server.webSockets().relays().awaitNoneOpen(10_000));
     assertTrue(agent.webSockets().relays().awaitNoneOpen(10_000));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    // The upgrade's servlet call ends just after its relay does; give both a moment to finish.
-    while ((stack.server.webSockets().pendingCount() > 0 || stack.server.openWebSocketConnections() > 0)
-        && System.nanoTime() < deadline) {
+    // The upgrade's servlet call ends just after its relay does, and the backend learns of the close
+    // a moment later; give them that moment.
+    while ((stack.server.webSockets().pendingCount() > 0 || stack.server.openWebSocketConnections() > 0
+        || backend.openSockets() > 0) && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertEquals(0, stack.server.webSockets().pendingCount());
