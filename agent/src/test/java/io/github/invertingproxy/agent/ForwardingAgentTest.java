@@ -9,7 +9,6 @@ import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.protocol.Headers;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -19,11 +18,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.After;
 import org.junit.Before;
+import org.junit.Rule;
 import org.junit.Test;
 
 /** The agent against a scripted proxy and a raw backend, both on real sockets. */
 public class ForwardingAgentTest {
   private static final Duration WAIT = Duration.ofSeconds(5);
+
+  @Rule public final AgentPeers peers = new AgentPeers();
 
   private ScriptedProxy proxy;
   private RawBackend backend;
@@ -31,19 +33,14 @@ public class ForwardingAgentTest {
   private LogCapture log;
 
   @Before
-  public void startPeers() throws IOException {
-    proxy = ScriptedProxy.start();
-    backend = new RawBackend();
+  public void startPeers() {
+    proxy = peers.proxy;
+    backend = peers.backend;
     log = LogCapture.start();
   }
 
   @After
-  public void stopAll() throws IOException {
-    if (agent != null) {
-      agent.close();
-    }
-    proxy.close();
-    backend.close();
+  public void stopLogCapture() {
     log.close();
   }
 
@@ -52,14 +49,7 @@ public class ForwardingAgentTest {
   }
 
   private void startAgent(Consumer<ForwardingAgent.Builder> options) {
-    ForwardingAgent.Builder builder = ForwardingAgent.builder()
-        .proxyUrl(proxy.url())
-        .backendId("backend-1")
-        .target(backend.hostAndPort())
-        .shutdownGracePeriod(Duration.ofMillis(500));
-    options.accept(builder);
-    agent = builder.build();
-    agent.start();
+    agent = peers.start(options);
   }
 
   static byte[] bytes(String text) {

@@ -18,8 +18,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.zip.GZIPOutputStream;
-import org.junit.After;
 import org.junit.Before;
+import org.junit.Rule;
 import org.junit.Test;
 
 /** HTML injection through the whole agent: a scripted proxy and a raw backend on real sockets. */
@@ -29,34 +29,19 @@ public class PageInjectionTest {
   private static final String PAGE_REQUEST = "GET /page HTTP/1.1\r\nHost: proxy.example.com\r\n"
       + "Accept: text/html,application/xhtml+xml\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n";
 
+  @Rule public final AgentPeers peers = new AgentPeers();
+
   private ScriptedProxy proxy;
   private RawBackend backend;
-  private ForwardingAgent agent;
 
   @Before
-  public void startPeers() throws IOException {
-    proxy = ScriptedProxy.start();
-    backend = new RawBackend();
-  }
-
-  @After
-  public void stopAll() throws IOException {
-    if (agent != null) {
-      agent.close();
-    }
-    proxy.close();
-    backend.close();
+  public void startPeers() {
+    proxy = peers.proxy;
+    backend = peers.backend;
   }
 
   private void startAgent(Consumer<ForwardingAgent.Builder> options) {
-    ForwardingAgent.Builder builder = ForwardingAgent.builder()
-        .proxyUrl(proxy.url())
-        .backendId("backend-1")
-        .target(backend.hostAndPort())
-        .shutdownGracePeriod(Duration.ofMillis(500));
-    options.accept(builder);
-    agent = builder.build();
-    agent.start();
+    peers.start(options);
   }
 
   private static byte[] gzip(String text) throws IOException {

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
@@ -23,23 +22,15 @@ import org.junit.rules.TemporaryFolder;
 public class ProxyCredentialsTest {
   @Rule public TemporaryFolder folder = new TemporaryFolder();
 
+  @Rule public final AgentPeers peers = new AgentPeers();
+
   private ScriptedProxy proxy;
   private RawBackend backend;
-  private ForwardingAgent agent;
 
   @Before
-  public void startPeers() throws IOException {
-    proxy = ScriptedProxy.start();
-    backend = new RawBackend();
-  }
-
-  @After
-  public void stopAll() throws IOException {
-    if (agent != null) {
-      agent.close();
-    }
-    proxy.close();
-    backend.close();
+  public void startPeers() {
+    proxy = peers.proxy;
+    backend = peers.backend;
   }
 
   @Test
@@ -91,14 +82,7 @@ public class ProxyCredentialsTest {
   public void everyProxyCallCarriesTheTokenFromTheFile() throws Exception {
     Path file = folder.newFile("token").toPath();
     Files.writeString(file, "secret-1\n", StandardCharsets.UTF_8);
-    agent = ForwardingAgent.builder()
-        .proxyUrl(proxy.url())
-        .backendId("b")
-        .target(backend.hostAndPort())
-        .credentials(ProxyCredentials.tokenFile(file))
-        .shutdownGracePeriod(Duration.ofMillis(200))
-        .build();
-    agent.start();
+    peers.start(b -> b.credentials(ProxyCredentials.tokenFile(file)));
     proxy.enqueue("r1", ForwardingAgentTest.bytes("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
 
     proxy.awaitResponse("r1", Duration.ofSeconds(5));
