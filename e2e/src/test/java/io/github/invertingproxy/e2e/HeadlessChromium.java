@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -187,13 +188,17 @@ final class HeadlessChromium implements AutoCloseable {
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-    try (Stream<Path> files = Files.walk(profile)) {
-      List<Path> all = new ArrayList<>(files.sorted(Comparator.reverseOrder()).toList());
-      for (Path f : all) {
-        Files.deleteIfExists(f);
+    // Chromium's helper processes may still be writing into the profile for a moment after the
+    // browser exits, so files can vanish or appear during the walk: try a few times, then give up.
+    for (int attempt = 0; attempt < 5 && Files.exists(profile); attempt++) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        List<Path> all = new ArrayList<>(files.sorted(Comparator.reverseOrder()).toList());
+        for (Path f : all) {
+          Files.deleteIfExists(f);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        Thread.sleep(100); // a leftover temp folder harms nothing, but try again
       }
-    } catch (IOException e) {
-      // a leftover temp folder harms nothing
     }
   }
 }
