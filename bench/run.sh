@@ -22,7 +22,7 @@ AE_FLAGS=${BENCH_APPENGINE_FLAGS:-""}
 # On a shared machine, BENCH_NICE=-10 (as root) gives everything the bench starts a higher priority.
 NICE=${BENCH_NICE:-}
 PROFILE=${BENCH_PROFILE:-0}   # 1: record JFR of server and agent (in the work dir)
-ONLY=${BENCH_ONLY:-rate,stream,idle,appengine}   # which groups of cases to run
+ONLY=${BENCH_ONLY:-rate,reference,stream,idle,appengine}   # which groups of cases to run
 wants() { case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
 
 SERVER_JAR=${BENCH_SERVER_JAR:-server/target/inverting-proxy-server.jar}   # another build, to compare
@@ -260,6 +260,57 @@ if wants rate; then
   echo "  agent warnings during the rate cases: $(grep -c WARNING "$WORK/agent.log" || true)" \
     "($(grep WARNING "$WORK/agent.log" | sed 's/^[^ ]* //; s/request [0-9a-f]*/request ID/; s/[0-9][0-9]* bytes, [0-9][0-9]* ms/N bytes/' | sort | uniq -c | sort -rn | head -3 | tr -s ' ' | tr '\n' ';'))"
   echo "  TIME-WAIT sockets on the proxy's port: $(ss -tan state time-wait "( sport = :$PROXY_PORT or dport = :$PROXY_PORT )" 2>/dev/null | tail -n +2 | wc -l)"
+fi
+
+# --- reference: the same two hops relayed by nginx --------------------------------------------
+# Not a target: what an event-loop relay written in C does with the same topology on this machine
+# (client -> "proxy" hop -> "agent" hop -> backend, kept-alive connections between hops), once
+# streaming as the proxy does (proxy_buffering off) and once reading whole responses ahead into
+# memory (16 x 64 KiB buffers).
+ref_case() {  # label path connections front-url
+  local label=$1 path=$2 c=$3 front=$4 d=() p=() pp50=() r
+  for ((r = 1; r <= RUNS; r++)); do
+    read -r a _ _ _ < <(run_wrk "$DIRECT$path" "$c" "$DURATION"); d+=("$a")
+    read -r a b _ e < <(run_wrk "$front$path" "$c" "$DURATION"); p+=("$a"); pp50+=("$b")
+    echo "  $label run $r: direct ${d[-1]} req/s, through nginx ${p[-1]} req/s p50 ${pp50[-1]} ms ($e errors)"
+  done
+  local dr pr ratio
+  dr=$(printf '%s\n' "${d[@]}" | median); pr=$(printf '%s\n' "${p[@]}" | median)
+  ratio=$(awk -v p="$pr" -v d="$dr" 'BEGIN {printf "%.3f", (d > 0 ? p / d : 0)}')
+  ROWS+=("| reference: $label | $(fmt "$dr") req/s | $(fmt "$pr") req/s | $ratio | | $(fmt "$(printf '%s\n' "${pp50[@]}" | median)" 3) ms p50 | two nginx hops instead of server and agent | (reference) |")
+}
+if wants reference; then
+  echo
+  echo "== reference: two nginx hops (${DURATION}s per run)"
+  free_port; REF_STREAM=$PORT_FOUND; free_port; REF_STREAM_MID=$PORT_FOUND
+  free_port; REF_BUFFERED=$PORT_FOUND; free_port; REF_BUFFERED_MID=$PORT_FOUND
+  relay() {  # listen-port upstream-name buffering-directives
+    echo "  server { listen 127.0.0.1:$1; location / { proxy_pass http://$2; proxy_http_version 1.1;"
+    echo "    proxy_set_header Connection \"\"; $3 } }"
+  }
+  {
+    sed -n '1,/^http {/p' "$WORK/nginx.conf" | sed "s|$WORK/nginx.pid|$WORK/nginx-ref.pid|; s|$WORK/nginx-error.log|$WORK/nginx-ref-error.log|"
+    echo "  access_log off; tcp_nodelay on; keepalive_requests 10000000; keepalive_timeout 300s;"
+    echo "  client_body_temp_path $WORK/nginx-tmp/body; proxy_temp_path $WORK/nginx-tmp/proxy;"
+    echo "  fastcgi_temp_path $WORK/nginx-tmp/fastcgi; uwsgi_temp_path $WORK/nginx-tmp/uwsgi; scgi_temp_path $WORK/nginx-tmp/scgi;"
+    echo "  upstream backend { server 127.0.0.1:$NGINX_PORT; keepalive 128; }"
+    echo "  upstream stream_mid { server 127.0.0.1:$REF_STREAM_MID; keepalive 128; }"
+    echo "  upstream buffered_mid { server 127.0.0.1:$REF_BUFFERED_MID; keepalive 128; }"
+    relay "$REF_STREAM_MID" backend "proxy_buffering off;"
+    relay "$REF_STREAM" stream_mid "proxy_buffering off;"
+    buffered="proxy_buffering on; proxy_buffers 16 64k; proxy_buffer_size 64k; proxy_max_temp_file_size 0;"
+    relay "$REF_BUFFERED_MID" backend "$buffered"
+    relay "$REF_BUFFERED" buffered_mid "$buffered"
+    echo "}"
+  } >"$WORK/nginx-ref.conf"
+  start nginx-ref "$NGINX" -c "$WORK/nginx-ref.conf" -p "$WORK"
+  wait_for "nginx (reference relays)" 10 status_is_200 "http://127.0.0.1:$REF_BUFFERED/100b.txt"
+  run_wrk "http://127.0.0.1:$REF_STREAM/100b.txt" 16 2 >/dev/null
+  ref_case "100 B, c=64, streamed" /100b.txt 64 "http://127.0.0.1:$REF_STREAM"
+  ref_case "1 MiB, c=16, streamed" /1m.bin 16 "http://127.0.0.1:$REF_STREAM"
+  ref_case "100 B, c=64, buffered" /100b.txt 64 "http://127.0.0.1:$REF_BUFFERED"
+  ref_case "1 MiB, c=16, buffered" /1m.bin 16 "http://127.0.0.1:$REF_BUFFERED"
+  stop_named nginx-ref
 fi
 
 # --- streaming --------------------------------------------------------------------------------
