@@ -18,6 +18,12 @@ public final class AgentFeatures {
    * by {@link #NEXT_REQUEST_ID}, in place of a separate {@code agent/request} call.
    */
   public static final String NEXT_REQUEST = "next-request";
+  /**
+   * On {@code agent/pending}: the agent can take requests over an {@code agent/channel} WebSocket
+   * ({@link ChannelFrame}). A proxy that will send them answers the poll with this token in
+   * {@link #HEADER}; then the agent opens the channel.
+   */
+  public static final String CHANNEL = "channel";
   /** Proxy → agent, on an {@code agent/response} answer that carries the next request. */
   public static final String NEXT_REQUEST_ID = ProtocolHeaders.PREFIX + "Next-Request-ID";
 

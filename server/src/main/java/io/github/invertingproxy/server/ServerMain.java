@@ -99,6 +99,9 @@ public final class ServerMain {
         "a WebSocket from which nothing (not even a pong) arrives for this long is closed with 1001");
     Flags.Flag<Duration> wsPing = flags.duration("websocket-ping-interval", RelayLimits.DEFAULT_PING_INTERVAL,
         "ping a WebSocket that has been quiet for this long; 0 sends no pings");
+    Flags.Flag<Boolean> channels = flags.bool("channels", true,
+        "offer agents that announce it an agent/channel WebSocket carrying their small requests and responses\n"
+            + "(channel extension; needs --websockets); false: the three calls only");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
     flags.parse(args);
 
@@ -111,7 +114,8 @@ public final class ServerMain {
               .pendingTimeout(pendingTimeout.get())
               .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
               .build())
-          .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null);
+          .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null)
+          .channels(channels.get());
     } catch (IllegalArgumentException e) {
       throw new Flags.UsageException(e.getMessage(), false);
     }

@@ -51,7 +51,8 @@ public final class StandaloneServer implements AutoCloseable {
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("proxy");
     this.jetty = new Server(threads);
-    this.webSockets = b.webSocketLimits == null ? null : new JettyWebSocketGateway(jetty, b.webSocketLimits);
+    this.webSockets = b.webSocketLimits == null ? null
+        : new JettyWebSocketGateway(jetty, b.webSocketLimits, b.channels ? store : null);
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(b.settings.messageLimits().maxLineLength());
     http.setSendServerVersion(false);
@@ -160,8 +161,19 @@ public final class StandaloneServer implements AutoCloseable {
     private int maxThreads = 1000;
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
+    private boolean channels = true;
 
     private Builder() {}
+
+    /**
+     * Offers agents that announce it an {@code agent/channel} WebSocket, over which their small
+     * requests and responses travel (docs/protocol.md, "Channel extension"); on by default. Needs
+     * {@link #webSockets} on.
+     */
+    public Builder channels(boolean channels) {
+      this.channels = channels;
+      return this;
+    }
 
     /** Carries WebSocket upgrades natively within these limits; null answers upgrades with 501. */
     public Builder webSockets(RelayLimits limits) {

@@ -36,7 +36,9 @@ import javax.servlet.http.HttpServletResponse;
 /**
  * The agent's three calls (PROTOCOL.md): {@code agent/pending}, {@code agent/request} and
  * {@code agent/response}, mapped at {@code /agent/*}; the answer to {@code agent/response} carries the
- * next waiting request to an agent that announces {@link AgentFeatures#NEXT_REQUEST}. Every call must name a backend that the
+ * next waiting request to an agent that announces {@link AgentFeatures#NEXT_REQUEST}, and a poll that
+ * announces {@link AgentFeatures#CHANNEL} is offered {@code agent/channel} when the gateway takes
+ * channels. Every call must name a backend that the
  * caller's account may serve; otherwise 401, whether the record is missing or belongs to another
  * account, so that a caller learns nothing about other backends.
  */
@@ -75,7 +77,8 @@ public final class AgentEndpointServlet extends HttpServlet {
     boolean get = call.equals("/request");
     boolean post = call.equals("/response");
     boolean webSocket = webSockets != null && call.equals("/websocket");
-    if (!pending && !get && !post && !webSocket) {
+    boolean channel = webSockets != null && webSockets.carriesChannels() && call.equals("/channel");
+    if (!pending && !get && !post && !webSocket && !channel) {
       PlainText.send(response, 404, "Not found: the agent calls are agent/pending, agent/request and agent/response");
       return;
     }
@@ -102,9 +105,17 @@ public final class AgentEndpointServlet extends HttpServlet {
     if (pending) {
       registry.markSeen(backendId);
       if (webSockets != null) {
-        webSockets.agentPolled(backendId, request.getHeader(AgentFeatures.HEADER));
+        String announced = request.getHeader(AgentFeatures.HEADER);
+        webSockets.agentPolled(backendId, announced);
+        if (webSockets.carriesChannels() && AgentFeatures.lists(announced, AgentFeatures.CHANNEL)) {
+          response.setHeader(AgentFeatures.HEADER, AgentFeatures.CHANNEL);
+        }
       }
       listPending(request, response, backendId);
+      return;
+    }
+    if (channel) {
+      webSockets.acceptChannel(request, response, backendId);
       return;
     }
     String requestId = request.getHeader(ProtocolHeaders.REQUEST_ID);

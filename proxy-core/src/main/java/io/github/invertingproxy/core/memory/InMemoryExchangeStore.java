@@ -9,6 +9,8 @@ import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseHandler;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
 import io.github.invertingproxy.core.spi.TakenRequest;
+import io.github.invertingproxy.protocol.ChannelFrame;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -118,6 +120,22 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
   private static final class Backlog {
     final ArrayDeque<Exchange> queued = new ArrayDeque<>();
     final ArrayDeque<CompletableFuture<List<String>>> polls = new ArrayDeque<>();
+    final List<Channel> channels = new ArrayList<>();
+    int nextChannel;
+  }
+
+  /**
+   * An agent's {@code agent/channel} (docs/protocol.md, "Channel extension"). While one is attached
+   * for a backend, the store sends that backend's small requests ({@link ExchangeRequest#bufferable})
+   * to it at once, in turn when there are several, instead of queueing them for a poll.
+   */
+  public interface Channel {
+    /**
+     * Sends the request {@code requestId}, already taken, by writing {@code request} (on the client's
+     * thread). Returns false, without writing, when the channel has closed: the request then waits for
+     * a poll instead.
+     */
+    boolean send(String requestId, ExchangeRequest request);
   }
 
   /** A held {@code agent/pending} poll; the sweep answers it with no ids once its deadline passes. */
@@ -156,13 +174,97 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     Exchange exchange = new Exchange(id, backendId, request);
     exchanges.put(id, exchange);
     Backlog backlog = backlogs.computeIfAbsent(backendId, k -> new Backlog());
-    List<Runnable> deliveries;
+    List<Runnable> deliveries = List.of();
+    Channel channel = null;
     synchronized (backlog) {
-      backlog.queued.add(exchange);
-      deliveries = dispatch(backlog);
+      if (!backlog.channels.isEmpty() && request.bufferable(ChannelFrame.MAX_BODY_BYTES)) {
+        backlog.nextChannel = (backlog.nextChannel + 1) % backlog.channels.size();
+        channel = backlog.channels.get(backlog.nextChannel);
+        exchange.state = State.TAKEN;
+      } else {
+        backlog.queued.add(exchange);
+        deliveries = dispatch(backlog);
+      }
+    }
+    if (channel != null && !channel.send(id, delivery(exchange))) {
+      synchronized (backlog) {
+        exchange.state = State.QUEUED;
+        backlog.queued.add(exchange);
+        deliveries = dispatch(backlog);
+      }
     }
     deliveries.forEach(Runnable::run);
     return id;
+  }
+
+  /** From now on, small requests for {@code backendId} go to {@code channel} (in turn with others). */
+  public void attachChannel(String backendId, Channel channel) {
+    requireNonNull(channel, "channel");
+    Backlog backlog = backlogs.computeIfAbsent(requireNonNull(backendId, "backendId"), k -> new Backlog());
+    synchronized (backlog) {
+      backlog.channels.add(channel);
+    }
+  }
+
+  /** {@code channel} closed: no more requests go to it. Requests it took wait for their responses still. */
+  public void detachChannel(String backendId, Channel channel) {
+    Backlog backlog = backlogs.get(backendId);
+    if (backlog != null) {
+      synchronized (backlog) {
+        backlog.channels.remove(channel);
+      }
+    }
+  }
+
+  /** Channels attached for {@code backendId}; for tests and metrics. */
+  public int channelCount(String backendId) {
+    Backlog backlog = backlogs.get(backendId);
+    if (backlog == null) {
+      return 0;
+    }
+    synchronized (backlog) {
+      return backlog.channels.size();
+    }
+  }
+
+  /**
+   * Hands a complete response that came over a channel (HTTP/1.1 wire format) to the waiting
+   * client's thread, which relays it. Unlike {@link #respond}, never relays on this thread and never
+   * waits: a channel's reader must not stall behind one slow client.
+   *
+   * @return false when no client waits for it (unknown, another backend's, not taken, or answered)
+   */
+  public boolean deliver(String backendId, String requestId, byte[] response) {
+    Exchange exchange = exchanges.get(requestId);
+    if (exchange == null || !exchange.backendId.equals(backendId)) {
+      return false;
+    }
+    synchronized (exchange) {
+      if (exchange.closed || exchange.response != null || !exchange.taken || exchange.deliveryFailure != null) {
+        return false;
+      }
+      exchange.response = new Handoff(new ByteArrayInputStream(response));
+      exchange.notifyAll();
+    }
+    return true;
+  }
+
+  /**
+   * The channel that took {@code requestId} could not send it: its client is answered with
+   * {@code failure} at once rather than after the response timeout. Harmless once a response began.
+   */
+  public void undeliverable(String requestId, IOException failure) {
+    requireNonNull(failure, "failure");
+    Exchange exchange = exchanges.get(requestId);
+    if (exchange == null) {
+      return;
+    }
+    synchronized (exchange) {
+      if (exchange.response == null && exchange.deliveryFailure == null && !exchange.closed) {
+        exchange.deliveryFailure = failure;
+        exchange.notifyAll();
+      }
+    }
   }
 
   @Override

@@ -113,6 +113,14 @@ final class ClientRequest implements ExchangeRequest {
     return head.method();
   }
 
+  @Override
+  public boolean bufferable(int maxBodyBytes) {
+    if (head.headers().contains("Upgrade")) {
+      return false;
+    }
+    return framing instanceof BodyFraming.None || (framing instanceof BodyFraming.Length l && l.length() <= maxBodyBytes);
+  }
+
   /**
    * Writes the request without flushing {@code out}: whoever owns {@code out} ends it right after
    * (the agent's {@code agent/request} call completes, and its container then writes what is still

@@ -20,4 +20,12 @@ public interface ExchangeRequest {
 
   /** Writes the request in HTTP/1.1 wire format; the body may stream from the client as it is written. */
   void writeTo(OutputStream out) throws IOException;
+
+  /**
+   * True when the whole request may be read into memory at once: no WebSocket upgrade, and no body
+   * or one of a declared length of at most {@code maxBodyBytes}. False by default (unknown).
+   */
+  default boolean bufferable(int maxBodyBytes) {
+    return false;
+  }
 }

@@ -45,4 +45,21 @@ public interface WebSocketGateway {
 
   /** The exchange {@code requestId} is over; an agent socket for it that was never joined is closed. */
   void forget(String requestId);
+
+  /**
+   * Whether agents may open an {@code agent/channel} (docs/protocol.md, "Channel extension"); a poll
+   * that announced {@code channel} is then answered with the offer. False by default.
+   */
+  default boolean carriesChannels() {
+    return false;
+  }
+
+  /**
+   * The agent's channel ({@code agent/channel}), on a call already authorised for {@code backendId}:
+   * upgraded, else answered with an error status.
+   */
+  default void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId)
+      throws IOException {
+    response.sendError(404, "this proxy takes no agent channels");
+  }
 }

@@ -3,6 +3,7 @@ package io.github.invertingproxy.server.websocket;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.HeaderField;
@@ -18,8 +19,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,6 +63,9 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   private final Relays relays;
   private final Handshaker handshaker = Handshaker.newInstance();
   private final WebSocketComponents components;
+  private final InMemoryExchangeStore channelStore;
+  private final Set<AgentChannel> channels = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService channelTimer;
 
   private static final class Pending {
     final String backendId;
@@ -71,8 +78,51 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   }
 
   public JettyWebSocketGateway(Server server, RelayLimits limits) {
+    this(server, limits, null);
+  }
+
+  /**
+   * @param channelStore where agents' channels ({@code agent/channel}) take their requests from;
+   *     null takes no channels
+   */
+  public JettyWebSocketGateway(Server server, RelayLimits limits, InMemoryExchangeStore channelStore) {
     this.components = WebSocketServerComponents.ensureWebSocketComponents(requireNonNull(server, "server"));
     this.relays = new Relays(requireNonNull(limits, "limits"), "proxy-websocket-keepalive");
+    this.channelStore = channelStore;
+    this.channelTimer = channelStore == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "proxy-channel-keepalive");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Agent channels open now; for tests and metrics. */
+  public int channelCount() {
+    return channels.size();
+  }
+
+  @Override
+  public boolean carriesChannels() {
+    return channelStore != null;
+  }
+
+  @Override
+  public void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId)
+      throws IOException {
+    if (channelStore == null) {
+      PlainText.send(response, 404, "Not found: this proxy takes no agent channels");
+      return;
+    }
+    AgentChannel[] self = new AgentChannel[1];
+    self[0] = new AgentChannel(backendId, channelStore, channelTimer, () -> channels.remove(self[0]));
+    channels.add(self[0]);
+    String problem = upgrade(request, response, self[0], null);
+    if (problem != null) {
+      channels.remove(self[0]);
+      if (!response.isCommitted()) {
+        PlainText.send(response, 400, "Bad request: " + problem);
+      }
+    }
   }
 
   /** The open relays, for tests and metrics. */
@@ -186,7 +236,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
    *
    * @return null when upgraded, else why not
    */
-  private String upgrade(HttpServletRequest request, HttpServletResponse servletResponse, Leg leg,
+  private String upgrade(HttpServletRequest request, HttpServletResponse servletResponse, FrameHandler leg,
       ResponseHead agentHead) throws IOException {
     HttpChannel channel = (HttpChannel) request.getAttribute(HttpChannel.class.getName());
     if (channel == null) {
@@ -231,6 +281,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   /** Closes every relayed socket with 1001 and waits a little for the close handshakes. */
   public void shutDown(Duration grace) {
     relays.closeAll(CloseStatus.SHUTDOWN, "proxy shutting down");
+    channels.forEach(AgentChannel::shutDown);
     for (Pending p : pending.values()) {
       Leg agent = p.agent.get();
       if (agent != null && !p.joined) {
@@ -247,5 +298,8 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   @Override
   public void close() {
     relays.close();
+    if (channelTimer != null) {
+      channelTimer.shutdownNow();
+    }
   }
 }
