@@ -25,6 +25,7 @@ record AgentOptions(
     int maxConcurrentRequests,
     Duration gracefulShutdownTimeout,
     boolean chainRequests,
+    boolean channel,
     WebSocketOptions webSockets,
     OriginalFeatures features) {
 
@@ -66,6 +67,9 @@ record AgentOptions(
     Flags.Flag<Boolean> chain = flags.bool("chain-requests", true,
         "Take the next waiting request from the proxy's answer to each response (an extension the\n"
             + "original proxy ignores); false asks the proxy for every request separately");
+    Flags.Flag<Boolean> channel = flags.bool("channel", true,
+        "Take small requests over one agent/channel WebSocket when the proxy offers it (channel\n"
+            + "extension, which the original proxy never offers); false: the three calls only");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages")
         .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
@@ -92,8 +96,8 @@ record AgentOptions(
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
-        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), webSockets.options(),
-        features);
+        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), channel.get(),
+        webSockets.options(), features);
     options.check();
     features.check();
     return options;
@@ -114,6 +118,7 @@ record AgentOptions(
         .maxConcurrentRequests(maxConcurrentRequests)
         .shutdownGracePeriod(gracefulShutdownTimeout)
         .chainRequests(chainRequests)
+        .channel(channel)
         .webSockets(webSockets);
     features.applyTo(builder);
     return builder.build();

@@ -1,41 +1,72 @@
 package io.github.invertingproxy.agent;
 
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.IncomingMessage;
+import io.github.invertingproxy.protocol.MessageLimits;
+import io.github.invertingproxy.protocol.MessageReader;
 import io.github.invertingproxy.protocol.RequestHead;
+import io.github.invertingproxy.protocol.RequestStartTime;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Instant;
 
 /**
- * A client request read from {@code agent/request}: its head, and its body still streaming from the
- * proxy's connection, which this object holds until closed.
+ * A client request the agent got from the proxy: from {@code agent/request} or an {@code agent/response}
+ * answer, its body still streaming from the proxy's connection, which this object holds until closed;
+ * or whole in a channel frame, held in memory.
  */
 final class FetchedRequest implements Closeable {
-  /** Whether the proxy's connection may serve another call, asked once the answer is read. */
-  interface KeepAlive {
-    boolean check() throws IOException;
+  /** What the request is read from, given back once the request is done with. */
+  interface Source {
+    /** @param bodyConsumed whether the request's body was read to its end */
+    void release(boolean bodyConsumed);
   }
 
   private final String id;
   private final String userId;
   private final Instant startTime;
   private final IncomingMessage<RequestHead> message;
-  private final InputStream answer;
-  private final KeepAlive keepAlive;
-  private final ConnectionPool.Lease lease;
+  private final Source source;
+  private final ChannelSocket channel;
   private boolean bodyConsumed;
   private boolean closed;
 
-  FetchedRequest(String id, String userId, Instant startTime, IncomingMessage<RequestHead> message,
-      InputStream answer, KeepAlive keepAlive, ConnectionPool.Lease lease) {
-    this.id = id;
-    this.userId = userId;
-    this.startTime = startTime;
-    this.message = message;
-    this.answer = answer;
-    this.keepAlive = keepAlive;
-    this.lease = lease;
+  /**
+   * @param channel the channel the request came over, where its response may go back in one frame;
+   *     null for a request read from a call
+   */
+  FetchedRequest(String id, String userId, Instant startTime, IncomingMessage<RequestHead> message, Source source,
+      ChannelSocket channel) {
+    this.id = requireNonNull(id, "id");
+    this.userId = requireNonNull(userId, "userId");
+    this.startTime = requireNonNull(startTime, "startTime");
+    this.message = requireNonNull(message, "message");
+    this.source = requireNonNull(source, "source");
+    this.channel = channel;
+  }
+
+  /**
+   * A request that came whole over the channel {@code via}.
+   *
+   * @throws IOException when the frame's start time or request is unusable
+   */
+  static FetchedRequest received(ChannelFrame.Request frame, ChannelSocket via) throws IOException {
+    requireNonNull(frame, "frame");
+    requireNonNull(via, "via");
+    Instant startTime;
+    try {
+      startTime = RequestStartTime.parse(frame.startTime());
+    } catch (IllegalArgumentException e) {
+      // As for agent/request: a request without a usable start time is not forwarded.
+      throw new IOException("proxy's channel frame is unusable: " + e.getMessage(), e);
+    }
+    IncomingMessage<RequestHead> message =
+        MessageReader.readRequest(new ByteArrayInputStream(frame.message()), MessageLimits.DEFAULT);
+    // Nothing to give back: the frame is in memory.
+    return new FetchedRequest(frame.id(), frame.user(), startTime, message, consumed -> {}, via);
   }
 
   String id() {
@@ -56,35 +87,23 @@ final class FetchedRequest implements Closeable {
     return message;
   }
 
+  /** The channel the request came over; null when it was read from a call. */
+  ChannelSocket channel() {
+    return channel;
+  }
+
   /** Records that the body was read to its end, so the connection can be kept for another call. */
   void bodyConsumed() {
     bodyConsumed = true;
   }
 
-  /**
-   * Gives the proxy connection back: for reuse when the whole answer was read, else closed, because
-   * draining an unread body could take as long as the body is. Closing again does nothing.
-   */
+  /** Gives the source back (see {@link Source#release}). Closing again does nothing. */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    if (!bodyConsumed) {
-      lease.discard();
-      return;
-    }
-    try {
-      // The serialized request ended; only the end of the proxy's own framing may still be unread.
-      if (answer.read() != -1) {
-        lease.discard();
-        return;
-      }
-      answer.close();
-      lease.release(keepAlive.check());
-    } catch (IOException e) {
-      lease.discard();
-    }
+    source.release(bodyConsumed);
   }
 }

@@ -5,8 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.agent.html.HtmlInjection;
 import io.github.invertingproxy.agent.html.HtmlSnippet;
 import io.github.invertingproxy.agent.websocket.AgentWebSockets;
+import io.github.invertingproxy.agent.websocket.Dialer;
 import io.github.invertingproxy.agent.websocket.ShimScript;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
+import io.github.invertingproxy.protocol.AgentFeatures;
+import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import java.io.Closeable;
@@ -73,6 +76,7 @@ public final class ForwardingAgent implements Closeable {
   private final HealthCheckOptions healthCheckOptions;
   private final boolean forceHttp2;
   private final boolean chainRequests;
+  private final boolean channel;
   private final WebSocketOptions webSocketOptions;
 
   private final Object lock = new Object();
@@ -86,7 +90,10 @@ public final class ForwardingAgent implements Closeable {
   private HealthCheck healthCheck;
   private ProxyClient proxy;
   private ThreadPoolExecutor requests;
+  private final RecentRequestIds startedIds = new RecentRequestIds(RecentRequestIds.DEFAULT_CAPACITY);
+  private Dialer dialer;
   private volatile AgentWebSockets webSockets;
+  private volatile ProxyChannel proxyChannel;
   private ScheduledExecutorService timer;
   private Thread poller;
 
@@ -112,6 +119,7 @@ public final class ForwardingAgent implements Closeable {
     this.healthCheckOptions = b.healthCheckOptions;
     this.forceHttp2 = b.forceHttp2;
     this.chainRequests = b.chainRequests;
+    this.channel = b.channel;
   }
 
   public static Builder builder() {
@@ -125,6 +133,12 @@ public final class ForwardingAgent implements Closeable {
 
   public String backendId() {
     return backendId;
+  }
+
+  /** Whether the channel to the proxy is open (the channel extension, docs/protocol.md). */
+  boolean channelOpen() {
+    ProxyChannel c = proxyChannel;
+    return c != null && c.isOpen();
   }
 
   /** The agent's WebSockets (native relays and shim sessions); null when off or not started. */
@@ -188,16 +202,38 @@ public final class ForwardingAgent implements Closeable {
       if (chainRequests) {
         forwarder.acceptNextRequests(() -> !closing);
       }
+      if (webSocketOptions != null || channel) {
+        dialer = new Dialer(disableSslForTest);
+        try {
+          dialer.start();
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot start the WebSocket client: " + e.getMessage(), e);
+        }
+      }
+      List<String> features = new ArrayList<>();
       if (webSocketOptions != null) {
         webSockets = new AgentWebSockets(webSocketOptions, proxyUrl.url(), backendId, credentials,
-            target.authority(), disableSslForTest);
+            target.authority(), dialer);
         webSockets.start();
-        proxy.announceFeatures(webSockets.features());
+        if (webSockets.features() != null) {
+          features.add(webSockets.features());
+        }
         forwarder.webSockets(webSockets);
       }
       requests = new ThreadPoolExecutor(maxConcurrentRequests, maxConcurrentRequests, 30, TimeUnit.SECONDS,
           new LinkedBlockingQueue<>(), daemonThreads("inverting-proxy-agent-request"));
       requests.allowCoreThreadTimeOut(true);
+      if (channel) {
+        ThreadPoolExecutor requestThreads = requests;
+        proxyChannel = new ProxyChannel(proxyUrl.webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
+          // An id a poll listed as well is forwarded once, whichever way came first.
+          if (startedIds.markStarted(request.id())) {
+            requestThreads.execute(() -> forwarder.forward(request, via));
+          }
+        }, timer);
+        features.add(AgentFeatures.CHANNEL);
+      }
+      proxy.announceFeatures(features.isEmpty() ? null : String.join(", ", features));
       // The start-up line comes first, before anything the poller may log.
       LOG.info("forwarding agent started: proxy " + proxyUrl + ", backend " + backendId + ", target " + target
           + ", credentials " + credentials + ", proxy timeout " + GoDuration.format(proxyTimeout)
@@ -209,7 +245,7 @@ public final class ForwardingAgent implements Closeable {
   }
 
   private void pollLoop(RequestForwarder forwarder) {
-    RecentRequestIds started = new RecentRequestIds(RecentRequestIds.DEFAULT_CAPACITY);
+    RecentRequestIds started = startedIds;
     Backoff backoff = new Backoff();
     boolean failing = false;
     try {
@@ -217,9 +253,9 @@ public final class ForwardingAgent implements Closeable {
         awaitHealthyThenMonitor();
       }
       while (!closing) {
-        List<String> ids;
+        ProxyClient.Pending pending;
         try {
-          ids = proxy.pending();
+          pending = proxy.pending();
         } catch (IOException | RuntimeException e) {
           if (closing) {
             break;
@@ -240,7 +276,11 @@ public final class ForwardingAgent implements Closeable {
           LOG.info("polling the proxy works again");
           failing = false;
         }
-        for (String id : ids) {
+        ProxyChannel offeredChannel = proxyChannel;
+        if (offeredChannel != null && pending.offers(AgentFeatures.CHANNEL)) {
+          offeredChannel.offered();
+        }
+        for (String id : pending.ids()) {
           if (started.markStarted(id)) {
             try {
               requests.execute(() -> forwarder.forward(id));
@@ -299,10 +339,17 @@ public final class ForwardingAgent implements Closeable {
         + GoDuration.format(shutdownGracePeriod));
     proxy.abortPoll();
     poller.interrupt();
+    if (proxyChannel != null) {
+      // No more requests come over it; those in flight answer with agent/response.
+      proxyChannel.close();
+    }
     requests.shutdown();
     if (webSockets != null) {
       // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
       webSockets.close();
+    }
+    if (dialer != null) {
+      dialer.close();
     }
     try {
       if (!requests.awaitTermination(shutdownGracePeriod.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -364,8 +411,20 @@ public final class ForwardingAgent implements Closeable {
     private HealthCheckOptions healthCheckOptions;
     private boolean forceHttp2;
     private boolean chainRequests = true;
+    private boolean channel = true;
 
     private Builder() {}
+
+    /**
+     * Takes small requests over one {@code agent/channel} WebSocket when the proxy offers it (the
+     * {@code channel} extension, docs/protocol.md), answering each in one frame when its response is
+     * small and complete; polling goes on as before. A proxy without the extension (the original)
+     * never offers it, and nothing changes. On by default; false announces nothing and never dials.
+     */
+    public Builder channel(boolean channel) {
+      this.channel = channel;
+      return this;
+    }
 
     /**
      * Takes the next waiting request from the proxy's answer to each response, when the proxy offers

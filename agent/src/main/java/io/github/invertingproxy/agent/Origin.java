@@ -98,6 +98,11 @@ record Origin(boolean tls, String host, int port, String authority) {
       return basePath + agentPath;
     }
 
+    /** The {@code ws://} or {@code wss://} URL of an agent path, as the base is http or https. */
+    URI webSocket(String agentPath) {
+      return URI.create((origin.tls() ? "wss" : "ws") + "://" + origin.authority() + basePath + agentPath);
+    }
+
     @Override
     public String toString() {
       return url;

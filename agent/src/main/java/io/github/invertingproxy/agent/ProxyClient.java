@@ -18,6 +18,7 @@ import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -62,8 +63,23 @@ final class ProxyClient {
     this.timeout = requireNonNull(timeout, "timeout");
   }
 
-  /** One long poll: the ids the proxy lists, possibly none. Not retried here; the poll loop backs off. */
-  List<String> pending() throws IOException {
+  /**
+   * A poll's answer: the ids the proxy lists, possibly none, and the extensions it offers in
+   * {@code X-Inverting-Proxy-Agent-Features} (null when it offers none, as the original never does).
+   */
+  record Pending(List<String> ids, String offered) {
+    Pending {
+      ids = List.copyOf(ids);
+    }
+
+    /** Whether the proxy offers {@code feature}, such as {@link AgentFeatures#CHANNEL}. */
+    boolean offers(String feature) {
+      return AgentFeatures.lists(offered, feature);
+    }
+  }
+
+  /** One long poll. Not retried here; the poll loop backs off. */
+  Pending pending() throws IOException {
     ClassicHttpRequest call = call("GET", AgentPaths.PENDING);
     String announced = features;
     if (announced != null) {
@@ -73,11 +89,13 @@ final class ProxyClient {
     currentPoll = lease;
     int status;
     byte[] body;
+    String offered;
     try {
       lease.setSocketTimeout(timeout);
       HttpCoreContext context = HttpCoreContext.create();
       ClassicHttpResponse response = execute(call, lease, context);
       status = response.getCode();
+      offered = header(response, AgentFeatures.HEADER);
       body = readAtMost(response.getEntity(), MAX_PENDING_BYTES, lease);
       lease.release(executor.keepAlive(call, response, lease.connection(), context));
     } catch (IOException | RuntimeException e) {
@@ -93,7 +111,7 @@ final class ProxyClient {
       throw new IOException("proxy answered " + status + " to agent/pending" + describeBody(body));
     }
     try {
-      return PendingRequestIds.parse(new String(body, StandardCharsets.UTF_8));
+      return new Pending(PendingRequestIds.parse(new String(body, StandardCharsets.UTF_8)), offered);
     } catch (IllegalArgumentException e) {
       throw new IOException("proxy sent an unusable agent/pending answer: " + e.getMessage(), e);
     }
@@ -179,8 +197,8 @@ final class ProxyClient {
       HttpEntity entity = response.getEntity();
       InputStream outer = entity == null ? InputStream.nullInputStream() : entity.getContent();
       IncomingMessage<RequestHead> message = MessageReader.readRequest(outer, MessageLimits.DEFAULT);
-      return new FetchedRequest(id, user == null ? "" : user, startTime, message, outer,
-          () -> executor.keepAlive(call, response, lease.connection(), context), lease);
+      return new FetchedRequest(id, user == null ? "" : user, startTime, message,
+          bodyConsumed -> release(lease, outer, bodyConsumed, call, response, context), null);
     } catch (IllegalArgumentException e) {
       // The original fails a request without a usable start time; so do we.
       lease.discard();
@@ -188,6 +206,29 @@ final class ProxyClient {
     } catch (IOException | RuntimeException e) {
       lease.discard();
       throw e;
+    }
+  }
+
+  /**
+   * Gives the connection of a request's answer back: for reuse when the whole answer was read, else
+   * closed, because draining an unread body could take as long as the body is.
+   */
+  private void release(ConnectionPool.Lease lease, InputStream answer, boolean bodyConsumed, ClassicHttpRequest call,
+      ClassicHttpResponse response, HttpCoreContext context) {
+    if (!bodyConsumed) {
+      lease.discard();
+      return;
+    }
+    try {
+      // The serialized request ended; only the end of the proxy's own framing may still be unread.
+      if (answer.read() != -1) {
+        lease.discard();
+        return;
+      }
+      answer.close();
+      lease.release(executor.keepAlive(call, response, lease.connection(), context));
+    } catch (IOException e) {
+      lease.discard();
     }
   }
 
@@ -271,14 +312,33 @@ final class ProxyClient {
 
   private ClassicHttpRequest call(String method, String agentPath) throws IOException {
     ClassicHttpRequest call = new BasicClassicHttpRequest(method, (HttpHost) null, base.target(agentPath));
-    call.addHeader("Host", base.origin().authority());
-    call.addHeader("User-Agent", USER_AGENT);
-    call.addHeader(ProtocolHeaders.BACKEND_ID, backendId);
-    credentials.authorizationHeader().ifPresent(value -> call.addHeader("Authorization", value));
-    for (HeaderField f : credentials.otherHeaders()) {
+    call.addHeader("Host", host());
+    for (HeaderField f : agentFields()) {
       call.addHeader(f.name(), f.value());
     }
     return call;
+  }
+
+  /** The {@code Host} of every agent call: the proxy URL's authority. */
+  String host() {
+    return base.origin().authority();
+  }
+
+  /**
+   * The fields every agent call carries besides {@code Host}: user agent, backend id, the credentials'
+   * {@code Authorization} and other headers; asked afresh per call, as credentials may refresh.
+   *
+   * @throws IOException when the credentials cannot be obtained
+   */
+  List<HeaderField> agentFields() throws IOException {
+    List<HeaderField> fields = new ArrayList<>();
+    fields.add(new HeaderField("User-Agent", USER_AGENT));
+    fields.add(new HeaderField(ProtocolHeaders.BACKEND_ID, backendId));
+    credentials.authorizationHeader().ifPresent(value -> fields.add(new HeaderField("Authorization", value)));
+    for (HeaderField f : credentials.otherHeaders()) {
+      fields.add(f);
+    }
+    return fields;
   }
 
   private ClassicHttpResponse execute(ClassicHttpRequest call, ConnectionPool.Lease lease, HttpCoreContext context)

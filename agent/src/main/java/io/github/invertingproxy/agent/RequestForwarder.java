@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.agent.websocket.AgentWebSockets;
 import io.github.invertingproxy.protocol.BodyFraming;
+import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.HopByHopHeaders;
@@ -77,6 +78,28 @@ final class RequestForwarder {
       LOG.warning(() -> "request " + shortId(id) + ": not forwarded: " + e.getMessage());
       return;
     }
+    forwardAll(fetched, started);
+  }
+
+  /**
+   * Forwards a request that came whole over the channel {@code via}, as if it had been fetched; its
+   * response goes back over the same channel when it fits in a frame, else with {@code agent/response}
+   * (and then the proxy may hand over next requests in its answer, as for any other).
+   */
+  void forward(ChannelFrame.Request request, ChannelSocket via) {
+    long started = System.nanoTime();
+    FetchedRequest received;
+    try {
+      received = FetchedRequest.received(request, via);
+    } catch (IOException e) {
+      LOG.warning(() -> "request " + shortId(request.id()) + ": not forwarded: " + e.getMessage());
+      return;
+    }
+    forwardAll(received, started);
+  }
+
+  private void forwardAll(FetchedRequest first, long started) {
+    FetchedRequest fetched = first;
     while (fetched != null) {
       fetched = forward(fetched, started);
       started = System.nanoTime();
@@ -115,6 +138,22 @@ final class RequestForwarder {
       }
       // The request is read; its proxy connection can serve other calls while the response streams.
       fetched.close();
+      ChannelSocket via = fetched.channel();
+      if (via != null && via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
+        try {
+          response = response.readWhole();
+        } catch (IOException e) {
+          failure = exchange != null && exchange.timedOut()
+              ? "backend did not finish within the --request-forwarding-timeout"
+              : "backend's response broke off: " + e.getMessage();
+          response = SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
+        }
+        if (via.send(id, response.toByteArray())) {
+          logOutcome(summary(id, original, response, started), 200, failure);
+          return null;
+        }
+        // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
+      }
       ProxyClient.Posted posted;
       try {
         posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
@@ -125,23 +164,26 @@ final class RequestForwarder {
         LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
         return null;
       }
-      int proxyStatus = posted.status();
-      String line = summary(id, original, response, started);
-      if (proxyStatus == 404) {
-        LOG.info(line + ", but no client was waiting any more (proxy answered 404)");
-      } else if (proxyStatus != 200) {
-        LOG.warning(line + ", but the proxy answered " + proxyStatus + " to agent/response");
-      } else if (failure != null) {
-        LOG.warning(line + ": " + failure);
-      } else {
-        LOG.info(line);
-      }
+      logOutcome(summary(id, original, response, started), posted.status(), failure);
       return posted.next();
     } finally {
       fetched.close();
       if (exchange != null) {
         exchange.close();
       }
+    }
+  }
+
+  /** The request's one log line, once its response is sent; {@code proxyStatus} 200 for a channel frame. */
+  private static void logOutcome(String line, int proxyStatus, String failure) {
+    if (proxyStatus == 404) {
+      LOG.info(line + ", but no client was waiting any more (proxy answered 404)");
+    } else if (proxyStatus != 200) {
+      LOG.warning(line + ", but the proxy answered " + proxyStatus + " to agent/response");
+    } else if (failure != null) {
+      LOG.warning(line + ": " + failure);
+    } else {
+      LOG.info(line);
     }
   }
 

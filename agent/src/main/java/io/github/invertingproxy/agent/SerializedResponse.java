@@ -7,9 +7,11 @@ import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ResponseHead;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
@@ -68,9 +70,10 @@ final class SerializedResponse implements HttpEntity {
     this.availableIsBuffered = availableIsBuffered;
   }
 
-  private SerializedResponse(ResponseHead head, byte[] fixedBody) {
+  /** A response held whole in memory: {@code framing} is none, or the body's length. */
+  private SerializedResponse(ResponseHead head, BodyFraming framing, byte[] fixedBody) {
     this.head = head;
-    this.framing = new BodyFraming.Length(fixedBody.length);
+    this.framing = framing;
     this.body = null;
     this.trailers = Headers::empty;
     this.fixedBody = fixedBody;
@@ -84,7 +87,8 @@ final class SerializedResponse implements HttpEntity {
         "Content-Type", "text/plain; charset=utf-8",
         "Content-Length", Integer.toString(bytes.length),
         "X-Content-Type-Options", "nosniff");
-    return new SerializedResponse(new ResponseHead(status, reason, headers), bytes);
+    return new SerializedResponse(new ResponseHead(status, reason, headers), new BodyFraming.Length(bytes.length),
+        bytes);
   }
 
   ResponseHead head() {
@@ -109,6 +113,68 @@ final class SerializedResponse implements HttpEntity {
     }
     Supplier<Headers> newTrailers = newFraming instanceof BodyFraming.Chunked ? trailers : Headers::empty;
     return new SerializedResponse(newHead, newFraming, newBody, newTrailers);
+  }
+
+  /**
+   * Whether the response is complete and small: no body, or a body of known length of at most
+   * {@code maxBodyBytes} (what may go back in one channel frame). Chunked and until-close bodies never are.
+   */
+  boolean fitsWhole(int maxBodyBytes) {
+    return framing instanceof BodyFraming.None
+        || (framing instanceof BodyFraming.Length l && l.length() <= maxBodyBytes);
+  }
+
+  /**
+   * This response held in memory, its body read to the end from the backend: for a response that
+   * {@link #fitsWhole} only. The result can be written any number of times ({@link #toByteArray}, or
+   * posted); a response made by the agent is returned as it is.
+   *
+   * @throws IOException when the backend's body breaks off or ends early
+   */
+  SerializedResponse readWhole() throws IOException {
+    if (fixedBody != null) {
+      return this;
+    }
+    if (framing instanceof BodyFraming.None) {
+      // Reading the end is what lets the backend's connection be kept for the next request.
+      try {
+        body.read();
+      } finally {
+        closeQuietly(body);
+      }
+      return new SerializedResponse(head, framing, new byte[0]);
+    }
+    if (!(framing instanceof BodyFraming.Length l) || l.length() > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("a response of unknown or huge length is not read into memory");
+    }
+    byte[] read;
+    try {
+      read = body.readNBytes((int) l.length());
+      // One more read sees the end (the length is all there is), so the connection is kept.
+      body.read();
+    } finally {
+      // Frees a decoder's native memory at once; the backend's own stream ignores close.
+      closeQuietly(body);
+    }
+    if (read.length < l.length()) {
+      throw new IOException("backend's body ended after " + read.length + " of " + l.length() + " bytes");
+    }
+    return new SerializedResponse(head, framing, read);
+  }
+
+  /** The whole response in HTTP/1.1 wire format; for a response held in memory ({@link #readWhole}) only. */
+  byte[] toByteArray() {
+    if (fixedBody == null) {
+      throw new IllegalStateException("the response is not held in memory");
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(fixedBody.length + 512);
+    try {
+      writeTo(out);
+    } catch (IOException e) {
+      // Writing memory to memory does not fail.
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   /** The body still to be sent, its transfer coding removed; null for a response made by the agent. */

@@ -170,10 +170,19 @@ public class AgentMainTest {
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--proxy string", "--backend string", "--host string", "--proxy-timeout duration",
         "--request-forwarding-timeout duration", "--forward-user-id", "--strip-credentials", "--credentials string",
-        "--debug", "--disable-ssl-for-test"}) {
+        "--debug", "--disable-ssl-for-test", "--channel"}) {
       assertTrue(flag, help.contains("  " + flag + "\n"));
     }
     assertEquals("", errText());
+  }
+
+  @Test
+  public void theChannelIsOnByDefaultAndChannelFalseTurnsItOff() throws Flags.UsageException {
+    String[] base = {"--proxy", "http://p/", "--backend", "b"};
+    String[] off = {"--proxy", "http://p/", "--backend", "b", "--channel=false"};
+
+    assertTrue(AgentOptions.parse(base, Map.of()).channel());
+    assertFalse(AgentOptions.parse(off, Map.of()).channel());
   }
 
   @Test

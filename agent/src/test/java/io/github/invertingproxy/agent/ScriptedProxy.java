@@ -65,6 +65,7 @@ final class ScriptedProxy implements Closeable {
   private final List<String> announcedOnResponses = new CopyOnWriteArrayList<>();
   private volatile int responseStatus = 200;
   private volatile long holdMillis = HOLD_MILLIS;
+  private volatile String offered;
 
   private ScriptedProxy(HttpServer server) {
     this.server = server;
@@ -125,6 +126,11 @@ final class ScriptedProxy implements Closeable {
   /** Holds empty polls this long, as a real proxy holds them about 30 s. */
   void holdPollsFor(Duration hold) {
     this.holdMillis = hold.toMillis();
+  }
+
+  /** Answers every poll with {@code X-Inverting-Proxy-Agent-Features: features}, as a proxy offering extensions. */
+  void offerOnPolls(String features) {
+    this.offered = features;
   }
 
   void answerResponsesWith(int status) {
@@ -201,7 +207,8 @@ final class ScriptedProxy implements Closeable {
       calls.add(new Call(exchange.getRequestMethod(), path,
           exchange.getRequestHeaders().getFirst("Authorization"),
           exchange.getRequestHeaders().getFirst(ProtocolHeaders.BACKEND_ID),
-          exchange.getRequestHeaders().getFirst(ProtocolHeaders.VM_ID)));
+          exchange.getRequestHeaders().getFirst(ProtocolHeaders.VM_ID),
+          exchange.getRequestHeaders().getFirst(AgentFeatures.HEADER)));
       switch (exchange.getRequestMethod() + " " + path) {
         case "GET /base/agent/pending" -> pending(exchange);
         case "GET /base/agent/request" -> request(exchange);
@@ -215,6 +222,10 @@ final class ScriptedProxy implements Closeable {
 
   private void pending(HttpExchange exchange) throws IOException, InterruptedException {
     pendingPollNanos.add(System.nanoTime());
+    String offer = offered;
+    if (offer != null) {
+      exchange.getResponseHeaders().add(AgentFeatures.HEADER, offer);
+    }
     Answer scripted = pendingScript.poll();
     if (scripted != null) {
       send(exchange, scripted.status, scripted.body);
@@ -333,8 +344,11 @@ final class ScriptedProxy implements Closeable {
 
   record Answer(int status, String body) {}
 
-  /** One call the agent made: method, path, and the headers the tests look at. */
-  record Call(String method, String path, String authorization, String backendId, String vmId) {}
+  /**
+   * One call the agent made: method, path, and the headers the tests look at ({@code features} is
+   * {@code X-Inverting-Proxy-Agent-Features}, null when absent).
+   */
+  record Call(String method, String path, String authorization, String backendId, String vmId, String features) {}
 
   /** What the agent posted for one request, filled in as it streams. */
   static final class PostedResponse {

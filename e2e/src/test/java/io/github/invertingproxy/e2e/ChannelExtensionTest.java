@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.After;
@@ -69,7 +68,7 @@ public class ChannelExtensionTest {
   private WsClient openChannel(String backend) throws Exception {
     WsClient channel = WsClient.connect(server.url().replace("http://", "ws://") + ChannelFrame.PATH, List.of(),
         Map.of(ProtocolHeaders.BACKEND_ID, backend));
-    await(() -> server.exchanges().channelCount(backend) == 1, "the channel to be attached");
+    Await.until(() -> server.exchanges().channelCount(backend) == 1, "the channel to be attached");
     return channel;
   }
 
@@ -92,16 +91,6 @@ public class ChannelExtensionTest {
     byte[] bytes = new byte[frame.remaining()];
     frame.get(bytes);
     channel.sendBinary(bytes);
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(5);
-    }
   }
 
   @Test
@@ -200,7 +189,7 @@ public class ChannelExtensionTest {
     try (WsClient channel = openChannel("a")) {
       channel.sendBinary(new byte[] {9, 1, 'x'});
       assertEquals(CloseStatus.PROTOCOL, channel.awaitClose().getCode());
-      await(() -> server.exchanges().channelCount("a") == 0, "the channel to be detached");
+      Await.until(() -> server.exchanges().channelCount("a") == 0, "the channel to be detached");
     }
   }
 
@@ -208,7 +197,7 @@ public class ChannelExtensionTest {
   public void afterTheChannelClosesRequestsWaitForPollsAgain() throws Exception {
     WsClient channel = openChannel("a");
     channel.close();
-    await(() -> server.exchanges().channelCount("a") == 0, "the channel to be detached");
+    Await.until(() -> server.exchanges().channelCount("a") == 0, "the channel to be detached");
     client(to("/a/later"));
     String listed = poll("a", "channel").body();
     assertTrue(listed, listed.matches("\\[\"[0-9a-f]{64}\"\\]"));
@@ -219,7 +208,7 @@ public class ChannelExtensionTest {
     try (WsClient first = openChannel("a");
         WsClient second = WsClient.connect(server.url().replace("http://", "ws://") + ChannelFrame.PATH, List.of(),
             Map.of(ProtocolHeaders.BACKEND_ID, "a"))) {
-      await(() -> server.exchanges().channelCount("a") == 2, "both channels to be attached");
+      Await.until(() -> server.exchanges().channelCount("a") == 2, "both channels to be attached");
       CompletableFuture<HttpResponse<String>> one = client(to("/a/1"));
       ChannelFrame.Request r1 = nextRequest(second);
       CompletableFuture<HttpResponse<String>> two = client(to("/a/2"));

@@ -51,16 +51,16 @@ public final class AgentWebSockets implements Closeable {
   /**
    * @param proxyUrl the proxy's agent-facing base URL, ending with {@code /}
    * @param backendAuthority the backend's {@code host:port}
-   * @param trustAnyCertificate {@code --disable-ssl-for-test}
+   * @param dialer the agent's WebSocket client, started and closed by its owner (after {@link #close})
    */
   public AgentWebSockets(WebSocketOptions options, String proxyUrl, String backendId, ProxyCredentials credentials,
-      String backendAuthority, boolean trustAnyCertificate) {
+      String backendAuthority, Dialer dialer) {
     this.options = requireNonNull(options, "options");
     this.proxyBase = URI.create(requireNonNull(proxyUrl, "proxyUrl"));
     this.backendId = requireNonNull(backendId, "backendId");
     this.credentials = requireNonNull(credentials, "credentials");
     this.backendAuthority = requireNonNull(backendAuthority, "backendAuthority");
-    this.dialer = new Dialer(trustAnyCertificate);
+    this.dialer = requireNonNull(dialer, "dialer");
     this.relays = new Relays(options.limits(), "inverting-proxy-agent-websocket-keepalive");
     this.shim = options.servesShim() ? new ShimEndpoints(options, dialer, backendAuthority) : null;
   }
@@ -69,13 +69,8 @@ public final class AgentWebSockets implements Closeable {
     return options;
   }
 
-  /** Starts the WebSocket client. */
+  /** Starts the shim's housekeeping; the dialer is started by its owner. */
   public void start() {
-    try {
-      dialer.start();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start the WebSocket client: " + e.getMessage(), e);
-    }
     if (shim != null) {
       shim.start();
     }
@@ -251,7 +246,7 @@ public final class AgentWebSockets implements Closeable {
         "Content-Length", Integer.toString(body.length), "X-Content-Type-Options", "nosniff")), body);
   }
 
-  /** Closes every socket (1001) and stops the client. */
+  /** Closes every socket (1001); the dialer is left to its owner. */
   @Override
   public void close() {
     relays.closeAll(CloseStatus.SHUTDOWN, "agent shutting down");
@@ -263,7 +258,6 @@ public final class AgentWebSockets implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    dialer.close();
     relays.close();
   }
 }

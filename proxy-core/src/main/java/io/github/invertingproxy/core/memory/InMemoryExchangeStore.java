@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -57,6 +58,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final Map<String, Backlog> backlogs = new ConcurrentHashMap<>();
+  private final LongAdder sentOverChannels = new LongAdder();
   private static final Logger LOG = Logger.getLogger(InMemoryExchangeStore.class.getName());
   /** How often lease expiries and poll timeouts are looked for; they fire up to this much late. */
   static final long SWEEP_MILLIS = 50;
@@ -186,7 +188,9 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
         deliveries = dispatch(backlog);
       }
     }
-    if (channel != null && !channel.send(id, delivery(exchange))) {
+    if (channel != null && channel.send(id, delivery(exchange))) {
+      sentOverChannels.increment();
+    } else if (channel != null) {
       synchronized (backlog) {
         exchange.state = State.QUEUED;
         backlog.queued.add(exchange);
@@ -214,6 +218,11 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
         backlog.channels.remove(channel);
       }
     }
+  }
+
+  /** Requests sent over channels so far; for tests and metrics. */
+  public long sentOverChannels() {
+    return sentOverChannels.sum();
   }
 
   /** Channels attached for {@code backendId}; for tests and metrics. */
@@ -250,21 +259,33 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
   }
 
   /**
-   * The channel that took {@code requestId} could not send it: its client is answered with
-   * {@code failure} at once rather than after the response timeout. Harmless once a response began.
+   * The channel that took {@code requestId} could not write it whole (it closed or broke first), so
+   * its agent never had it: it waits for a poll or another channel again. Harmless once a response
+   * began or the client left.
    */
-  public void undeliverable(String requestId, IOException failure) {
-    requireNonNull(failure, "failure");
+  public void requeue(String requestId) {
     Exchange exchange = exchanges.get(requestId);
     if (exchange == null) {
       return;
     }
     synchronized (exchange) {
-      if (exchange.response == null && exchange.deliveryFailure == null && !exchange.closed) {
-        exchange.deliveryFailure = failure;
-        exchange.notifyAll();
+      if (exchange.response != null || exchange.closed || exchange.writing) {
+        return;
       }
+      exchange.taken = false;
+      exchange.deliveredNanos = 0;
     }
+    Backlog backlog = backlogs.get(exchange.backendId);
+    List<Runnable> deliveries;
+    synchronized (backlog) {
+      if (exchange.state != State.TAKEN) {
+        return;
+      }
+      exchange.state = State.QUEUED;
+      backlog.queued.addFirst(exchange);
+      deliveries = dispatch(backlog);
+    }
+    deliveries.forEach(Runnable::run);
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.RequestStartTime;
+import io.github.invertingproxy.websocket.Pongs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -74,7 +75,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   @Override
   public boolean send(String requestId, ExchangeRequest request) {
     CoreSession s = session;
-    if (!open || s == null) {
+    if (!open || s == null || !s.isOutputOpen()) {
       return false;
     }
     ByteArrayOutputStream wire = new ByteArrayOutputStream(512);
@@ -85,9 +86,8 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
     }
     ByteBuffer frame = ChannelFrame.encode(new ChannelFrame.Request(requestId, request.user(),
         RequestStartTime.format(request.startTime()), wire.toByteArray()));
-    s.sendFrame(new Frame(OpCode.BINARY, frame), Callback.from(() -> {}, failure -> store.undeliverable(requestId,
-        new IOException("the agent's channel broke while the request was sent: " + failure.getMessage(), failure))),
-        false);
+    // A frame that fails was not written whole, so the agent never had the request: it goes back.
+    s.sendFrame(new Frame(OpCode.BINARY, frame), Callback.from(() -> {}, failure -> store.requeue(requestId)), false);
     return true;
   }
 
@@ -97,8 +97,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
     CoreSession s = session;
     switch (frame.getOpCode()) {
       case OpCode.PING -> {
-        s.sendFrame(new Frame(OpCode.PONG, copy(frame.getPayload())),
-            Callback.from(() -> { callback.succeeded(); s.demand(); }, callback::failed), false);
+        Pongs.answer(s, frame, callback);
         return;
       }
       case OpCode.BINARY, OpCode.CONTINUATION -> {
@@ -188,12 +187,4 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
     callback.succeeded();
   }
 
-  private static ByteBuffer copy(ByteBuffer payload) {
-    if (payload == null) {
-      return BufferUtil.EMPTY_BUFFER;
-    }
-    ByteBuffer copy = ByteBuffer.allocate(payload.remaining());
-    copy.put(payload.slice()).flip();
-    return copy;
-  }
 }

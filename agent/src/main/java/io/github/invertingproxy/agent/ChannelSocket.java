@@ -1,0 +1,274 @@
+package io.github.invertingproxy.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.protocol.ChannelFrame;
+import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.websocket.Pongs;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+
+/**
+ * One {@code agent/channel} WebSocket (docs/protocol.md, "Channel extension"): each binary message
+ * from the proxy, reassembled from its fragments, is one {@link ChannelFrame.Request}; responses go
+ * back whole, one message each. Anything else from the proxy is a protocol error that closes it.
+ */
+final class ChannelSocket implements FrameHandler {
+  private static final Logger LOG = Logger.getLogger(ChannelSocket.class.getName());
+  /** The keepalive ping's payload, as on relayed sockets: the proxy answers it and passes it nowhere. */
+  private static final ByteBuffer KEEPALIVE =
+      ByteBuffer.wrap("inverting-proxy keepalive".getBytes(StandardCharsets.US_ASCII)).asReadOnlyBuffer();
+  /** The most a response frame may take to be written before the socket counts as stuck. */
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** What the socket reports to its owner; called on Jetty's threads, so must not block. */
+  interface Listener {
+    void received(ChannelFrame.Request request, ChannelSocket via);
+
+    /**
+     * Called once, when the socket has closed.
+     *
+     * @param agentReason why the agent closed it, or null when the proxy closed it or it broke
+     * @param failure what broke it, or null
+     */
+    void closed(ChannelSocket socket, CloseStatus status, String agentReason, Throwable failure);
+  }
+
+  private final Listener listener;
+  private final Duration idleTimeout;
+  private final AtomicBoolean closeSent = new AtomicBoolean();
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile CoreSession session;
+  private volatile String agentReason;
+  private volatile Throwable failure;
+  private volatile long lastReceivedNanos = System.nanoTime();
+  private volatile long lastPingNanos = System.nanoTime();
+  private volatile long openedNanos;
+  // Only touched from onFrame, which Jetty never calls concurrently for one session.
+  private ByteArrayOutputStream fragments;
+
+  /** @param idleTimeout the connection's own idle timeout, a backstop behind {@link #watch} */
+  ChannelSocket(Listener listener, Duration idleTimeout) {
+    this.listener = requireNonNull(listener, "listener");
+    this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
+  }
+
+  /** When the socket opened (System.nanoTime); 0 while it has not. */
+  long openedNanos() {
+    return openedNanos;
+  }
+
+  /** Whether a response may be sent: open, and no close sent or received. */
+  boolean isOpen() {
+    CoreSession s = session;
+    return s != null && !closeSent.get() && s.isOutputOpen();
+  }
+
+  /**
+   * Sends the response to request {@code id} in one frame, and waits until it is written.
+   *
+   * @param response the whole response in HTTP/1.1 wire format
+   * @return false when it was not sent because the socket is closed or closing, or broke while
+   *     writing; the caller then posts the response with {@code agent/response}
+   */
+  boolean send(String id, byte[] response) {
+    CoreSession s = session;
+    if (s == null || !isOpen()) {
+      return false;
+    }
+    FutureCallback written = new FutureCallback();
+    s.sendFrame(new Frame(OpCode.BINARY, ChannelFrame.encode(new ChannelFrame.Response(id, response))), written, false);
+    try {
+      written.get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (ExecutionException e) {
+      LOG.log(Level.FINE, "the channel closed while a response was written", e.getCause());
+      return false;
+    } catch (TimeoutException e) {
+      // A proxy that reads nothing for this long is gone; the response goes another way.
+      failure = e;
+      s.abort();
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * Closes the socket with {@code code}, once; the reason is reported as the agent's. A socket not
+   * open yet is closed (1001) as soon as it opens.
+   */
+  void close(int code, String reason) {
+    CoreSession s;
+    synchronized (this) {
+      s = session;
+      if (s == null) {
+        agentReason = reason;
+        return;
+      }
+      if (!closeSent.compareAndSet(false, true)) {
+        return;
+      }
+      agentReason = reason;
+    }
+    s.close(code, reason, Callback.from(() -> {}, f -> s.abort()));
+  }
+
+  /** Waits up to {@code timeout} for the socket to have closed; true when it has. */
+  boolean awaitClosed(Duration timeout) throws InterruptedException {
+    return closed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Pings a socket that has been quiet for {@code ping}; closes one from which nothing came for {@code idle}. */
+  void watch(Duration ping, Duration idle) {
+    CoreSession s = session;
+    if (s == null || !isOpen()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - lastReceivedNanos >= idle.toNanos()) {
+      close(CloseStatus.SHUTDOWN, "nothing from the proxy, not even a pong, for " + idle.toSeconds() + " s");
+    } else if (now - lastReceivedNanos >= ping.toNanos() && now - lastPingNanos >= ping.toNanos()) {
+      lastPingNanos = now;
+      s.sendFrame(new Frame(OpCode.PING, KEEPALIVE.slice()), Callback.NOOP, false);
+    }
+  }
+
+  @Override
+  public void onOpen(CoreSession coreSession, Callback callback) {
+    // Frames arrive whole up to the largest message: no automatic fragmenting of larger frames, which
+    // the connection then refuses with 1009 itself.
+    coreSession.setAutoFragment(false);
+    coreSession.setMaxFrameSize(ChannelFrame.MAX_FRAME_BYTES);
+    coreSession.setMaxBinaryMessageSize(ChannelFrame.MAX_FRAME_BYTES);
+    coreSession.setIdleTimeout(idleTimeout);
+    lastReceivedNanos = System.nanoTime();
+    // Never 0, which means "not opened".
+    openedNanos = lastReceivedNanos | 1;
+    String closedEarly;
+    synchronized (this) {
+      session = coreSession;
+      closedEarly = agentReason;
+    }
+    callback.succeeded();
+    if (closedEarly != null) {
+      close(CloseStatus.SHUTDOWN, closedEarly);
+    }
+    demand(coreSession);
+  }
+
+  @Override
+  public void onFrame(Frame frame, Callback callback) {
+    lastReceivedNanos = System.nanoTime();
+    CoreSession s = session;
+    switch (frame.getOpCode()) {
+      case OpCode.PING -> {
+        if (isOpen()) {
+          Pongs.answer(s, frame, callback);
+          return;
+        }
+      }
+      case OpCode.PONG -> {
+        // Only shows the proxy is there, which lastReceivedNanos has noted.
+      }
+      case OpCode.CLOSE -> {
+        // Jetty answers the close once the callback completes; nothing more comes.
+        callback.succeeded();
+        return;
+      }
+      case OpCode.BINARY, OpCode.CONTINUATION -> message(frame);
+      default -> close(CloseStatus.BAD_DATA, "the proxy sent a text message; the channel carries binary ones only");
+    }
+    callback.succeeded();
+    // Read on even after closing: the proxy's answer to the close still has to arrive.
+    demand(s);
+  }
+
+  /** Adds a data frame to the message it belongs to; a complete message goes to the listener. */
+  private void message(Frame frame) {
+    // Requests that arrive after the agent sent its close were sent before the proxy saw it: they
+    // are forwarded all the same, and answered with agent/response.
+    ByteBuffer payload = frame.getPayload() == null ? ByteBuffer.allocate(0) : frame.getPayload();
+    ByteBuffer whole;
+    if (frame.getOpCode() == OpCode.BINARY && frame.isFin()) {
+      // The usual case, one frame: decoding copies what it keeps, so the payload need not be.
+      whole = payload;
+    } else {
+      if (frame.getOpCode() == OpCode.BINARY) {
+        fragments = new ByteArrayOutputStream();
+      }
+      if (fragments == null) {
+        // Jetty refuses a continuation without a start itself; this is only a guard.
+        return;
+      }
+      if ((long) fragments.size() + payload.remaining() > ChannelFrame.MAX_FRAME_BYTES) {
+        fragments = null;
+        close(CloseStatus.MESSAGE_TOO_LARGE, "the proxy sent a message larger than " + ChannelFrame.MAX_FRAME_BYTES
+            + " bytes");
+        return;
+      }
+      byte[] bytes = new byte[payload.remaining()];
+      payload.duplicate().get(bytes);
+      fragments.writeBytes(bytes);
+      if (!frame.isFin()) {
+        return;
+      }
+      whole = ByteBuffer.wrap(fragments.toByteArray());
+      fragments = null;
+    }
+    ChannelFrame decoded;
+    try {
+      decoded = ChannelFrame.decode(whole);
+    } catch (MalformedMessageException e) {
+      close(CloseStatus.PROTOCOL, "the proxy sent an unreadable frame: " + e.getMessage());
+      return;
+    }
+    if (decoded instanceof ChannelFrame.Request request) {
+      listener.received(request, this);
+    } else {
+      close(CloseStatus.PROTOCOL, "the proxy sent a response frame (" + decoded.id() + "); only requests go that way");
+    }
+  }
+
+  @Override
+  public void onError(Throwable cause, Callback callback) {
+    failure = cause;
+    callback.succeeded();
+  }
+
+  @Override
+  public void onClosed(CloseStatus status, Callback callback) {
+    closeSent.set(true);
+    try {
+      listener.closed(this, status, agentReason, failure);
+    } finally {
+      closed.countDown();
+      callback.succeeded();
+    }
+  }
+
+  private static void demand(CoreSession session) {
+    try {
+      session.demand();
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "no more frames from a closed channel", e);
+    }
+  }
+}
