@@ -335,42 +335,58 @@ public final class ForwardingAgent implements Closeable {
         return;
       }
     }
-    LOG.info("stopping: no new requests; " + requests.getActiveCount() + " in flight may finish within "
-        + GoDuration.format(shutdownGracePeriod));
-    proxy.abortPoll();
-    poller.interrupt();
-    if (proxyChannel != null) {
-      // No more requests come over it; those in flight answer with agent/response.
-      proxyChannel.close();
-    }
-    requests.shutdown();
-    if (webSockets != null) {
-      // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
-      webSockets.close();
-    }
-    if (dialer != null) {
-      dialer.close();
-    }
+    // Every step runs, and the agent counts as stopped at the end, whatever one step throws: a
+    // close that broke off half-way would leave the process waiting for ever.
     try {
-      if (!requests.awaitTermination(shutdownGracePeriod.toNanos(), TimeUnit.NANOSECONDS)) {
-        LOG.warning(requests.getActiveCount() + " request(s) still in flight after "
-            + GoDuration.format(shutdownGracePeriod) + "; cutting them off");
+      LOG.info("stopping: no new requests; " + requests.getActiveCount() + " in flight may finish within "
+          + GoDuration.format(shutdownGracePeriod));
+      step("ending the poll", () -> {
+        proxy.abortPoll();
+        poller.interrupt();
+      });
+      if (proxyChannel != null) {
+        // No more requests come over it; those in flight answer with agent/response.
+        step("closing the channel", proxyChannel::close);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      requests.shutdown();
+      if (webSockets != null) {
+        // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
+        step("closing WebSockets", webSockets::close);
+      }
+      if (dialer != null) {
+        step("stopping the WebSocket client", dialer::close);
+      }
+      try {
+        if (!requests.awaitTermination(shutdownGracePeriod.toNanos(), TimeUnit.NANOSECONDS)) {
+          LOG.warning(requests.getActiveCount() + " request(s) still in flight after "
+              + GoDuration.format(shutdownGracePeriod) + "; cutting them off");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      requests.shutdownNow();
+      step("closing proxy connections", proxyPool::close);
+      step("closing backend connections", backendPool::close);
+      step("closing the backend client", backendClient::close);
+      timer.shutdownNow();
+      try {
+        poller.join(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.info("forwarding agent stopped");
+    } finally {
+      stopped.countDown();
     }
-    requests.shutdownNow();
-    proxyPool.close();
-    backendPool.close();
-    backendClient.close();
-    timer.shutdownNow();
+  }
+
+  /** One step of {@link #close}: what it throws is logged, and the next steps run all the same. */
+  private static void step(String what, Runnable step) {
     try {
-      poller.join(1000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      step.run();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "stopping: " + what + " failed", e);
     }
-    LOG.info("forwarding agent stopped");
-    stopped.countDown();
   }
 
   /** Blocks until {@link #close} has finished. */

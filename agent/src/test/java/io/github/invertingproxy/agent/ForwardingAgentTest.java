@@ -445,6 +445,22 @@ public class ForwardingAgentTest {
   }
 
   @Test
+  public void anErrorOnThePollingThreadStopsTheAgentForGood() throws Exception {
+    startAgent(b -> b.credentials(() -> {
+      throw new AssertionError("credentials blew up");
+    }));
+    java.util.concurrent.CompletableFuture<Void> stopped = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        agent.awaitStopped();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    stopped.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(agent.failed());
+  }
+
+  @Test
   public void failedPollsBackOffExponentiallyAndPollingRecovers() throws Exception {
     int failures = 8;
     for (int i = 0; i < failures; i++) {
