@@ -42,8 +42,12 @@ public class TerminationTest {
   }
 
   private void startAgent(String... extraArgs) throws IOException {
+    startAgentOn(System.getProperty("java.class.path"), extraArgs);
+  }
+
+  private void startAgentOn(String classPath, String... extraArgs) throws IOException {
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+    List<String> command = new ArrayList<>(List.of(java, "-cp", classPath,
         AgentMain.class.getName(), "--proxy", proxy.url(), "--backend", "b", "--host", backend.hostAndPort(),
         "--credentials", "none"));
     command.addAll(List.of(extraArgs));
@@ -59,6 +63,33 @@ public class TerminationTest {
     while (!log().contains(text)) {
       assertTrue("no \"" + text + "\" in:\n" + log(), System.nanoTime() < deadline);
       Thread.sleep(10);
+    }
+  }
+
+  @Test
+  public void sigtermStopsTheAgentEvenWhenItsJarsWereReplacedWhileItRan() throws Exception {
+    // A package upgrade may replace the jars under a running agent; classes first needed while
+    // stopping then fail to load. Stopping must finish all the same, or the process never exits.
+    Path copy = Files.createTempFile("jetty-util", ".jar");
+    StringBuilder classPath = new StringBuilder();
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      if (Path.of(entry).getFileName().toString().startsWith("jetty-util-")) {
+        Files.copy(Path.of(entry), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        entry = copy.toString();
+      }
+      classPath.append(classPath.length() == 0 ? "" : File.pathSeparator).append(entry);
+    }
+    try {
+      startAgentOn(classPath.toString());
+      proxy.awaitPolls(1, Duration.ofSeconds(20));
+      Files.write(copy, new byte[] {0});
+
+      agent.destroy(); // SIGTERM on Unix
+
+      assertTrue("agent did not stop:\n" + log(), agent.waitFor(15, TimeUnit.SECONDS));
+      assertTrue(log(), log().contains("forwarding agent stopped"));
+    } finally {
+      Files.deleteIfExists(copy);
     }
   }
 
