@@ -135,6 +135,12 @@ public final class ForwardingAgent implements Closeable {
     return backendId;
   }
 
+  /** Backend connections idle in the pool, ready for the next request; for tests. */
+  int idleBackendConnections() {
+    ConnectionPool pool = backendPool;
+    return pool == null ? 0 : pool.idleCount();
+  }
+
   /** Whether the channel to the proxy is open (the channel extension, docs/protocol.md). */
   boolean channelOpen() {
     ProxyChannel c = proxyChannel;

@@ -38,6 +38,21 @@ final class AgentPeers extends ExternalResource {
    * Starts an agent for backend "backend-1" from this proxy to this backend, with a short shutdown
    * grace period, after {@code options} have had their say.
    */
+  /**
+   * Waits until the agent has given {@code count} backend connections back to its pool: a response
+   * reaches the proxy a moment before the agent is done with its backend connection.
+   */
+  void awaitIdleBackendConnections(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (agent.idleBackendConnections() != count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the agent holds " + agent.idleBackendConnections() + " idle backend connections, not "
+            + count);
+      }
+      Thread.sleep(5);
+    }
+  }
+
   ForwardingAgent start(Consumer<ForwardingAgent.Builder> options) {
     ForwardingAgent.Builder builder = ForwardingAgent.builder()
         .proxyUrl(proxy.url())

@@ -522,6 +522,7 @@ public class ForwardingAgentTest {
     for (int i = 0; i < 3; i++) {
       proxy.enqueue("r" + i, bytes("GET /" + i + " HTTP/1.1\r\nHost: h\r\n\r\n"));
       proxy.awaitResponse("r" + i, WAIT);
+      peers.awaitIdleBackendConnections(1);
     }
 
     assertEquals(1, backend.connections());

@@ -113,6 +113,7 @@ public class PageInjectionTest {
 
     proxy.enqueue("r1", bytes(PAGE_REQUEST));
     proxy.awaitResponse("r1", WAIT);
+    peers.awaitIdleBackendConnections(1);
     proxy.enqueue("r2", bytes(PAGE_REQUEST));
     ScriptedProxy.PostedResponse second = proxy.awaitResponse("r2", WAIT);
 
