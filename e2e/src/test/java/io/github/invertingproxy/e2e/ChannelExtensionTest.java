@@ -80,6 +80,13 @@ public class ChannelExtensionTest {
     return HttpRequest.newBuilder(URI.create(server.url() + path.substring(1)));
   }
 
+  /** The one request just sent is listed to a poll of {@code backend}, and nothing came over {@code channel}. */
+  private void assertListedToAPollOnly(String backend, WsClient channel) throws Exception {
+    String listed = poll(backend, "").body();
+    assertTrue(listed, listed.matches("\\[\"[0-9a-f]{64}\"\\]"));
+    assertNull(channel.frames.poll(300, TimeUnit.MILLISECONDS));
+  }
+
   private static ChannelFrame.Request nextRequest(WsClient channel) throws Exception {
     WsClient.Got got = channel.next();
     assertEquals(OpCode.BINARY, got.opcode());
@@ -143,9 +150,7 @@ public class ChannelExtensionTest {
   public void aRequestWithALargeBodyWaitsForAPollInstead() throws Exception {
     try (WsClient channel = openChannel("a")) {
       client(to("/a/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(ChannelFrame.MAX_BODY_BYTES + 1))));
-      String listed = poll("a", "channel").body();
-      assertTrue(listed, listed.matches("\\[\"[0-9a-f]{64}\"\\]"));
-      assertNull(channel.frames.poll(300, TimeUnit.MILLISECONDS));
+      assertListedToAPollOnly("a", channel);
     }
   }
 
@@ -167,9 +172,7 @@ public class ChannelExtensionTest {
   public void anotherBackendsRequestsNeverReachTheChannel() throws Exception {
     try (WsClient channel = openChannel("a")) {
       client(to("/b/secret"));
-      String listed = poll("b", "").body();
-      assertTrue(listed, listed.matches("\\[\"[0-9a-f]{64}\"\\]"));
-      assertNull(channel.frames.poll(300, TimeUnit.MILLISECONDS));
+      assertListedToAPollOnly("b", channel);
     }
   }
 
