@@ -207,6 +207,40 @@ public class ChannelExtensionTest {
   }
 
   @Test
+  public void aChannelWhoseAgentMayNoLongerServeTheBackendIsClosedBeforeItGetsARequest() throws Exception {
+    server.close();
+    java.nio.file.Path tokens = java.nio.file.Files.createTempFile("tokens", "");
+    java.nio.file.Files.writeString(tokens, "agent-token-0123456789 agent agent@example.com\n"
+        + "alice-token-0123456789 user alice@example.com\n");
+    try {
+      server = StandaloneServer.builder().port(0).tokensFile(tokens)
+          .settings(ProxySettings.builder().pendingTimeout(Duration.ofMillis(300)).build()).build().start();
+      BackendRecord record = BackendRecord.builder().id("a").endUser("alice@example.com")
+          .backendUser("agent@example.com").pathPrefixes("/a/").build();
+      server.registry().add(record);
+      Map<String, String> agent = Map.of(ProtocolHeaders.BACKEND_ID, "a", "Authorization", "Bearer agent-token-0123456789");
+      http.send(HttpRequest.newBuilder(URI.create(server.url() + "agent/pending")).header(ProtocolHeaders.BACKEND_ID, "a")
+          .header("Authorization", "Bearer agent-token-0123456789").build(), HttpResponse.BodyHandlers.ofString());
+      try (WsClient channel = WsClient.connect(server.url().replace("http://", "ws://") + ChannelFrame.PATH, List.of(),
+          agent)) {
+        Await.until(() -> server.exchanges().channelCount("a") == 1, "the channel to be attached");
+        client(to("/a/first").header("Authorization", "Bearer alice-token-0123456789"));
+        respond(channel, nextRequest(channel).id(), "HTTP/1.1 204 No Content\r\n\r\n");
+
+        // The record now names another agent account: this channel must not see the next request.
+        server.registry().update(BackendRecord.builder().id("a").endUser("alice@example.com")
+            .backendUser("other@example.com").pathPrefixes("/a/").build());
+        client(to("/a/second").header("Authorization", "Bearer alice-token-0123456789"));
+        assertEquals(CloseStatus.POLICY_VIOLATION, channel.awaitClose().getCode());
+        assertTrue(channel.frames.stream().noneMatch(f -> new String(f.payload(), ISO_8859_1).contains("/a/second")));
+        assertEquals(0, server.exchanges().channelCount("a"));
+      }
+    } finally {
+      java.nio.file.Files.deleteIfExists(tokens);
+    }
+  }
+
+  @Test
   public void twoChannelsOfOneBackendTakeRequestsInTurn() throws Exception {
     try (WsClient first = openChannel("a");
         WsClient second = WsClient.connect(server.url().replace("http://", "ws://") + ChannelFrame.PATH, List.of(),

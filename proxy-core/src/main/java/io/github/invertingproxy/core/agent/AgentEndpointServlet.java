@@ -115,7 +115,8 @@ public final class AgentEndpointServlet extends HttpServlet {
       return;
     }
     if (channel) {
-      webSockets.acceptChannel(request, response, backendId);
+      AgentAccount caller = account.get();
+      webSockets.acceptChannel(request, response, backendId, () -> registry.agentMayServe(caller, backendId));
       return;
     }
     String requestId = request.getHeader(ProtocolHeaders.REQUEST_ID);

@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.websocket;
 
 import io.github.invertingproxy.protocol.ResponseHead;
 import java.io.IOException;
+import java.util.function.BooleanSupplier;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 
@@ -57,9 +58,12 @@ public interface WebSocketGateway {
   /**
    * The agent's channel ({@code agent/channel}), on a call already authorised for {@code backendId}:
    * upgraded, else answered with an error status.
+   *
+   * @param mayServe asked before each request is sent: whether the caller may still serve the
+   *     backend (its record may have changed since); when not, the channel is closed
    */
-  default void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId)
-      throws IOException {
+  default void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId,
+      BooleanSupplier mayServe) throws IOException {
     response.sendError(404, "this proxy takes no agent channels");
   }
 }

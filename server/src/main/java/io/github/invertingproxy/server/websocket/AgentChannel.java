@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.jetty.util.BufferUtil;
@@ -37,6 +38,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   static final Duration PING_INTERVAL = Duration.ofSeconds(30);
 
   private final String backendId;
+  private final BooleanSupplier mayServe;
   private final InMemoryExchangeStore store;
   private final ScheduledExecutorService timer;
   private final Runnable onClosed;
@@ -47,8 +49,11 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   // Only touched from onFrame, which Jetty never calls concurrently for one session.
   private final ByteArrayOutputStream message = new ByteArrayOutputStream();
 
-  AgentChannel(String backendId, InMemoryExchangeStore store, ScheduledExecutorService timer, Runnable onClosed) {
+  /** @param mayServe whether the agent may still serve the backend; asked before each request */
+  AgentChannel(String backendId, BooleanSupplier mayServe, InMemoryExchangeStore store, ScheduledExecutorService timer,
+      Runnable onClosed) {
     this.backendId = requireNonNull(backendId, "backendId");
+    this.mayServe = requireNonNull(mayServe, "mayServe");
     this.store = requireNonNull(store, "store");
     this.timer = requireNonNull(timer, "timer");
     this.onClosed = requireNonNull(onClosed, "onClosed");
@@ -76,6 +81,14 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   public boolean send(String requestId, ExchangeRequest request) {
     CoreSession s = session;
     if (!open || s == null || !s.isOutputOpen()) {
+      return false;
+    }
+    if (!mayServe.getAsBoolean()) {
+      // The backend's record changed since the channel opened: its requests are no longer this agent's.
+      open = false;
+      store.detachChannel(backendId, this);
+      LOG.warning("backend \"" + backendId + "\": closing an agent channel whose agent may no longer serve it");
+      s.close(CloseStatus.POLICY_VIOLATION, "this agent may no longer serve backend " + backendId, Callback.NOOP);
       return false;
     }
     ByteArrayOutputStream wire = new ByteArrayOutputStream(512);

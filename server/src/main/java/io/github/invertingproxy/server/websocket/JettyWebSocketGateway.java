@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.servlet.http.HttpServletRequest;
@@ -107,14 +108,14 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   }
 
   @Override
-  public void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId)
-      throws IOException {
+  public void acceptChannel(HttpServletRequest request, HttpServletResponse response, String backendId,
+      BooleanSupplier mayServe) throws IOException {
     if (channelStore == null) {
       PlainText.send(response, 404, "Not found: this proxy takes no agent channels");
       return;
     }
     AgentChannel[] self = new AgentChannel[1];
-    self[0] = new AgentChannel(backendId, channelStore, channelTimer, () -> channels.remove(self[0]));
+    self[0] = new AgentChannel(backendId, mayServe, channelStore, channelTimer, () -> channels.remove(self[0]));
     channels.add(self[0]);
     String problem = upgrade(request, response, self[0], null);
     if (problem != null) {
