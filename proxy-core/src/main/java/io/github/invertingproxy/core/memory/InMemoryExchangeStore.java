@@ -184,17 +184,14 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
         channel = backlog.channels.get(backlog.nextChannel);
         exchange.state = State.TAKEN;
       } else {
-        backlog.queued.add(exchange);
-        deliveries = dispatch(backlog);
+        deliveries = queue(backlog, exchange, false);
       }
     }
-    if (channel != null && channel.send(id, delivery(exchange))) {
-      sentOverChannels.increment();
-    } else if (channel != null) {
-      synchronized (backlog) {
-        exchange.state = State.QUEUED;
-        backlog.queued.add(exchange);
-        deliveries = dispatch(backlog);
+    if (channel != null) {
+      if (channel.send(id, delivery(exchange))) {
+        sentOverChannels.increment();
+      } else {
+        deliveries = queue(backlog, exchange, false);
       }
     }
     deliveries.forEach(Runnable::run);
@@ -281,9 +278,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       if (exchange.state != State.TAKEN) {
         return;
       }
-      exchange.state = State.QUEUED;
-      backlog.queued.addFirst(exchange);
-      deliveries = dispatch(backlog);
+      deliveries = queue(backlog, exchange, true);
     }
     deliveries.forEach(Runnable::run);
   }
@@ -581,6 +576,22 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     timer.shutdownNow();
   }
 
+  /**
+   * Queues {@code exchange} for the polls, at the front when it has waited before, and pairs the queue
+   * with waiting polls; returns the completions to run outside the lock.
+   */
+  private List<Runnable> queue(Backlog backlog, Exchange exchange, boolean atFront) {
+    synchronized (backlog) {
+      exchange.state = State.QUEUED;
+      if (atFront) {
+        backlog.queued.addFirst(exchange);
+      } else {
+        backlog.queued.add(exchange);
+      }
+      return dispatch(backlog);
+    }
+  }
+
   /** Pairs queued requests with waiting polls; returns the completions to run outside the lock. */
   private List<Runnable> dispatch(Backlog backlog) {
     List<Runnable> deliveries = new ArrayList<>();
@@ -661,9 +672,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       if (e.state != State.LEASED || now - e.leaseDeadline < 0) {
         return;
       }
-      e.state = State.QUEUED;
-      backlog.queued.addFirst(e);
-      deliveries = dispatch(backlog);
+      deliveries = queue(backlog, e, true);
     }
     deliveries.forEach(Runnable::run);
   }
