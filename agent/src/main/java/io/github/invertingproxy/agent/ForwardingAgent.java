@@ -251,7 +251,6 @@ public final class ForwardingAgent implements Closeable {
   }
 
   private void pollLoop(RequestForwarder forwarder) {
-    RecentRequestIds started = startedIds;
     Backoff backoff = new Backoff();
     boolean failing = false;
     try {
@@ -287,7 +286,7 @@ public final class ForwardingAgent implements Closeable {
           offeredChannel.offered();
         }
         for (String id : pending.ids()) {
-          if (started.markStarted(id)) {
+          if (startedIds.markStarted(id)) {
             try {
               requests.execute(() -> forwarder.forward(id));
             } catch (RejectedExecutionException e) {

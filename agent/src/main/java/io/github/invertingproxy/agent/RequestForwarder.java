@@ -143,9 +143,7 @@ final class RequestForwarder {
         try {
           response = response.readWhole();
         } catch (IOException e) {
-          failure = exchange != null && exchange.timedOut()
-              ? "backend did not finish within the --request-forwarding-timeout"
-              : "backend's response broke off: " + e.getMessage();
+          failure = brokeOff(exchange, "backend's response broke off: " + e.getMessage());
           response = SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
         }
         if (via.send(id, response.toByteArray())) {
@@ -158,9 +156,7 @@ final class RequestForwarder {
       try {
         posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
       } catch (IOException e) {
-        String why = exchange != null && exchange.timedOut()
-            ? "backend did not finish within the --request-forwarding-timeout"
-            : e.getMessage();
+        String why = brokeOff(exchange, e.getMessage());
         LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
         return null;
       }
@@ -172,6 +168,13 @@ final class RequestForwarder {
         exchange.close();
       }
     }
+  }
+
+  /** Why a response broke off: the forwarding timeout when it cut the exchange, else {@code otherwise}. */
+  private static String brokeOff(BackendExchange exchange, String otherwise) {
+    return exchange != null && exchange.timedOut()
+        ? "backend did not finish within the --request-forwarding-timeout"
+        : otherwise;
   }
 
   /** The request's one log line, once its response is sent; {@code proxyStatus} 200 for a channel frame. */

@@ -135,29 +135,23 @@ final class SerializedResponse implements HttpEntity {
     if (fixedBody != null) {
       return this;
     }
-    if (framing instanceof BodyFraming.None) {
-      // Reading the end is what lets the backend's connection be kept for the next request.
-      try {
-        body.read();
-      } finally {
-        closeQuietly(body);
-      }
-      return new SerializedResponse(head, framing, new byte[0]);
-    }
-    if (!(framing instanceof BodyFraming.Length l) || l.length() > Integer.MAX_VALUE - 8) {
+    long length = framing instanceof BodyFraming.Length l ? l.length() : 0;
+    if (!(framing instanceof BodyFraming.None || framing instanceof BodyFraming.Length)
+        || length > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException("a response of unknown or huge length is not read into memory");
     }
     byte[] read;
     try {
-      read = body.readNBytes((int) l.length());
-      // One more read sees the end (the length is all there is), so the connection is kept.
+      read = body.readNBytes((int) length);
+      // One more read sees the end (the length is all there is): that is what lets the backend's
+      // connection be kept for the next request.
       body.read();
     } finally {
       // Frees a decoder's native memory at once; the backend's own stream ignores close.
       closeQuietly(body);
     }
-    if (read.length < l.length()) {
-      throw new IOException("backend's body ended after " + read.length + " of " + l.length() + " bytes");
+    if (read.length < length) {
+      throw new IOException("backend's body ended after " + read.length + " of " + length + " bytes");
     }
     return new SerializedResponse(head, framing, read);
   }
