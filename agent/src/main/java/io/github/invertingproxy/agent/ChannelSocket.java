@@ -4,8 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.websocket.MessageAssembler;
 import io.github.invertingproxy.websocket.Pongs;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,6 +23,7 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.exception.MessageTooLargeException;
 
 /**
  * One {@code agent/channel} WebSocket (docs/protocol.md, "Channel extension"): each binary message
@@ -60,8 +61,7 @@ final class ChannelSocket implements FrameHandler {
   private volatile long lastReceivedNanos = System.nanoTime();
   private volatile long lastPingNanos = System.nanoTime();
   private volatile long openedNanos;
-  // Only touched from onFrame, which Jetty never calls concurrently for one session.
-  private ByteArrayOutputStream fragments;
+  private final MessageAssembler assembler = new MessageAssembler(ChannelFrame.MAX_FRAME_BYTES);
 
   /** @param idleTimeout the connection's own idle timeout, a backstop behind {@link #watch} */
   ChannelSocket(Listener listener, Duration idleTimeout) {
@@ -205,33 +205,16 @@ final class ChannelSocket implements FrameHandler {
   private void message(Frame frame) {
     // Requests that arrive after the agent sent its close were sent before the proxy saw it: they
     // are forwarded all the same, and answered with agent/response.
-    ByteBuffer payload = frame.getPayload() == null ? ByteBuffer.allocate(0) : frame.getPayload();
     ByteBuffer whole;
-    if (frame.getOpCode() == OpCode.BINARY && frame.isFin()) {
-      // The usual case, one frame: decoding copies what it keeps, so the payload need not be.
-      whole = payload;
-    } else {
-      if (frame.getOpCode() == OpCode.BINARY) {
-        fragments = new ByteArrayOutputStream();
-      }
-      if (fragments == null) {
-        // Jetty refuses a continuation without a start itself; this is only a guard.
-        return;
-      }
-      if ((long) fragments.size() + payload.remaining() > ChannelFrame.MAX_FRAME_BYTES) {
-        fragments = null;
-        close(CloseStatus.MESSAGE_TOO_LARGE, "the proxy sent a message larger than " + ChannelFrame.MAX_FRAME_BYTES
-            + " bytes");
-        return;
-      }
-      byte[] bytes = new byte[payload.remaining()];
-      payload.duplicate().get(bytes);
-      fragments.writeBytes(bytes);
-      if (!frame.isFin()) {
-        return;
-      }
-      whole = ByteBuffer.wrap(fragments.toByteArray());
-      fragments = null;
+    try {
+      whole = assembler.add(frame);
+    } catch (MessageTooLargeException e) {
+      close(CloseStatus.MESSAGE_TOO_LARGE, "the proxy sent a message larger than " + ChannelFrame.MAX_FRAME_BYTES
+          + " bytes");
+      return;
+    }
+    if (whole == null) {
+      return;
     }
     ChannelFrame decoded;
     try {

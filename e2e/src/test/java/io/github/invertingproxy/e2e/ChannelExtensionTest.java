@@ -197,6 +197,17 @@ public class ChannelExtensionTest {
   }
 
   @Test
+  public void aMessageFragmentedPastTheLimitClosesTheChannelAsTooLarge() throws Exception {
+    try (WsClient channel = openChannel("a")) {
+      channel.send(OpCode.BINARY, false, new byte[ChannelFrame.MAX_FRAME_BYTES / 2]);
+      channel.send(OpCode.CONTINUATION, false, new byte[ChannelFrame.MAX_FRAME_BYTES / 2]);
+      channel.send(OpCode.CONTINUATION, false, new byte[16]);
+      assertEquals(CloseStatus.MESSAGE_TOO_LARGE, channel.awaitClose().getCode());
+      Await.until(() -> server.exchanges().channelCount("a") == 0, "the channel to be detached");
+    }
+  }
+
+  @Test
   public void afterTheChannelClosesRequestsWaitForPollsAgain() throws Exception {
     WsClient channel = openChannel("a");
     channel.close();

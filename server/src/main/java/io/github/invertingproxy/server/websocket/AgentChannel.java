@@ -7,6 +7,7 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.RequestStartTime;
+import io.github.invertingproxy.websocket.MessageAssembler;
 import io.github.invertingproxy.websocket.Pongs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.exception.MessageTooLargeException;
 
 /**
  * One agent's {@code agent/channel} (docs/protocol.md, "Channel extension"). The store sends it its
@@ -46,8 +48,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   private volatile boolean open;
   private volatile long lastReceivedNanos;
   private ScheduledFuture<?> keepalive;
-  // Only touched from onFrame, which Jetty never calls concurrently for one session.
-  private final ByteArrayOutputStream message = new ByteArrayOutputStream();
+  private final MessageAssembler assembler = new MessageAssembler(ChannelFrame.MAX_FRAME_BYTES);
 
   /** @param mayServe whether the agent may still serve the backend; asked before each request */
   AgentChannel(String backendId, BooleanSupplier mayServe, InMemoryExchangeStore store, ScheduledExecutorService timer,
@@ -114,20 +115,21 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
         return;
       }
       case OpCode.BINARY, OpCode.CONTINUATION -> {
-        if (frame.hasPayload()) {
-          ByteBuffer payload = frame.getPayload().slice();
-          byte[] bytes = new byte[payload.remaining()];
-          payload.get(bytes);
-          message.write(bytes, 0, bytes.length);
-        }
-        if (frame.isFin()) {
-          ByteBuffer whole = ByteBuffer.wrap(message.toByteArray());
-          message.reset();
+        ByteBuffer whole;
+        try {
+          whole = assembler.add(frame);
+        } catch (MessageTooLargeException e) {
           callback.succeeded();
+          LOG.warning("backend \"" + backendId + "\": closing the agent channel: the agent sent " + e.getMessage());
+          s.close(CloseStatus.MESSAGE_TOO_LARGE, "a channel message is at most " + ChannelFrame.MAX_FRAME_BYTES + " bytes",
+              Callback.NOOP);
+          return;
+        }
+        if (whole != null) {
+          // Decoding copies what it keeps, so the frame's buffer may go back afterwards.
           receive(whole);
-        } else {
-          callback.succeeded();
         }
+        callback.succeeded();
       }
       case OpCode.TEXT -> {
         callback.succeeded();
