@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.jetty.util.BufferUtil;
@@ -43,7 +44,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   private final BooleanSupplier mayServe;
   private final InMemoryExchangeStore store;
   private final ScheduledExecutorService timer;
-  private final Runnable onClosed;
+  private final Consumer<AgentChannel> onClosed;
   private volatile CoreSession session;
   private volatile boolean open;
   private volatile long lastReceivedNanos;
@@ -52,7 +53,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
 
   /** @param mayServe whether the agent may still serve the backend; asked before each request */
   AgentChannel(String backendId, BooleanSupplier mayServe, InMemoryExchangeStore store, ScheduledExecutorService timer,
-      Runnable onClosed) {
+      Consumer<AgentChannel> onClosed) {
     this.backendId = requireNonNull(backendId, "backendId");
     this.mayServe = requireNonNull(mayServe, "mayServe");
     this.store = requireNonNull(store, "store");
@@ -198,7 +199,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
     }
     LOG.info("backend \"" + backendId + "\": agent channel closed (" + status.getCode()
         + (status.getReason() == null || status.getReason().isEmpty() ? "" : ", " + status.getReason()) + ")");
-    onClosed.run();
+    onClosed.accept(this);
     callback.succeeded();
   }
 

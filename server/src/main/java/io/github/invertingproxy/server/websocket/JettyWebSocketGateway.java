@@ -114,12 +114,11 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
       PlainText.send(response, 404, "Not found: this proxy takes no agent channels");
       return;
     }
-    AgentChannel[] self = new AgentChannel[1];
-    self[0] = new AgentChannel(backendId, mayServe, channelStore, channelTimer, () -> channels.remove(self[0]));
-    channels.add(self[0]);
-    String problem = upgrade(request, response, self[0], null);
+    AgentChannel channel = new AgentChannel(backendId, mayServe, channelStore, channelTimer, channels::remove);
+    channels.add(channel);
+    String problem = upgrade(request, response, channel, null);
     if (problem != null) {
-      channels.remove(self[0]);
+      channels.remove(channel);
       if (!response.isCommitted()) {
         PlainText.send(response, 400, "Bad request: " + problem);
       }
