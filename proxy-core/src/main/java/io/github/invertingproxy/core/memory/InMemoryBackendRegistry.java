@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.memory;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.spi.AgentAccount;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.DuplicateBackendException;
 import io.github.invertingproxy.core.spi.Route;
@@ -74,6 +75,13 @@ public final class InMemoryBackendRegistry implements BackendRegistry {
   public Optional<BackendRecord> get(String id) {
     BackendRecord r = records.get(id);
     return r == null ? Optional.empty() : Optional.of(r.withLastUsed(lastUsed.get(id)));
+  }
+
+  /** Asked before every request an agent takes, so it reads the stored record without copying it. */
+  @Override
+  public boolean agentMayServe(AgentAccount account, String backendId) {
+    BackendRecord r = records.get(backendId);
+    return r != null && account.mayServe(r);
   }
 
   @Override
