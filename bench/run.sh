@@ -98,6 +98,9 @@ cpu_ticks() {  # pid -> utime + stime in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 TICK_HZ=$(getconf CLK_TCK)
+switches() {  # pid -> context switches of all its threads so far (voluntary and not)
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches:/ {s += $2} END {print s + 0}'
+}
 reset_peak() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; }
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -223,31 +226,37 @@ fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
 ROWS=()
 wrk_case() {  # label path connections target-ratio target-p50-ms
   local label=$1 path=$2 c=$3 target_ratio=$4 target_p50=$5
-  local d_rps=() d_p50=() d_p99=() p_rps=() p_p50=() p_p99=() s_cpu=() a_cpu=() errs=0 r
+  local d_rps=() d_p50=() d_p99=() p_rps=() p_p50=() p_p99=() s_cpu=() a_cpu=() s_cs=() a_cs=() errs=0 r
   for ((r = 1; r <= RUNS; r++)); do
     read -r a b cc e < <(run_wrk "$DIRECT$path" "$c" "$DURATION")
     d_rps+=("$a"); d_p50+=("$b"); d_p99+=("$cc"); errs=$((errs + e))
-    local s0 a0 s1 a1
+    local s0 a0 s1 a1 sw0 aw0 sw1 aw1
     s0=$(cpu_ticks "$SERVER_PID"); a0=$(cpu_ticks "$AGENT_PID")
+    sw0=$(switches "$SERVER_PID"); aw0=$(switches "$AGENT_PID")
     read -r a b cc e < <(run_wrk "$PROXIED$path" "$c" "$DURATION")
     s1=$(cpu_ticks "$SERVER_PID"); a1=$(cpu_ticks "$AGENT_PID")
+    sw1=$(switches "$SERVER_PID"); aw1=$(switches "$AGENT_PID")
     p_rps+=("$a"); p_p50+=("$b"); p_p99+=("$cc"); errs=$((errs + e))
     # CPU time per proxied request, in microseconds, of the server and of the agent.
     s_cpu+=("$(awk -v t=$((s1 - s0)) -v hz="$TICK_HZ" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')")
     a_cpu+=("$(awk -v t=$((a1 - a0)) -v hz="$TICK_HZ" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')")
-    echo "  $label run $r: direct ${d_rps[-1]} req/s p50 ${d_p50[-1]} ms, proxied ${p_rps[-1]} req/s p50 ${p_p50[-1]} ms p99 ${p_p99[-1]} ms; CPU/request server ${s_cpu[-1]} us, agent ${a_cpu[-1]} us"
+    # Thread switches per proxied request: what blocking I/O costs beyond the work itself.
+    s_cs+=("$(awk -v n=$((sw1 - sw0)) -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
+    a_cs+=("$(awk -v n=$((aw1 - aw0)) -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
+    echo "  $label run $r: direct ${d_rps[-1]} req/s p50 ${d_p50[-1]} ms, proxied ${p_rps[-1]} req/s p50 ${p_p50[-1]} ms p99 ${p_p99[-1]} ms; CPU/request server ${s_cpu[-1]} us, agent ${a_cpu[-1]} us; switches/request server ${s_cs[-1]}, agent ${a_cs[-1]}"
   done
   local dr pr dp50 pp50 dp99 pp99 ratio verdict
   dr=$(printf '%s\n' "${d_rps[@]}" | median); pr=$(printf '%s\n' "${p_rps[@]}" | median)
   dp50=$(printf '%s\n' "${d_p50[@]}" | median); pp50=$(printf '%s\n' "${p_p50[@]}" | median)
   dp99=$(printf '%s\n' "${d_p99[@]}" | median); pp99=$(printf '%s\n' "${p_p99[@]}" | median)
   ratio=$(awk -v p="$pr" -v d="$dr" 'BEGIN {printf "%.3f", (d > 0 ? p / d : 0)}')
-  local scpu acpu
+  local scpu acpu scs acs
   scpu=$(printf '%s\n' "${s_cpu[@]}" | median); acpu=$(printf '%s\n' "${a_cpu[@]}" | median)
+  scs=$(printf '%s\n' "${s_cs[@]}" | median); acs=$(printf '%s\n' "${a_cs[@]}" | median)
   verdict=$(awk -v r="$ratio" -v t="$target_ratio" -v p="$pp50" -v tp="$target_p50" -v e="$errs" 'BEGIN {
     ok = r >= t && (tp == "" || p <= tp) && e == 0
     printf "%s (ratio >= %s%s)%s", ok ? "met" : "MISSED", t, tp == "" ? "" : ", p50 <= " tp " ms", e ? "; " e " errors" : "" }')
-  ROWS+=("| $label | $(fmt "$dr") req/s | $(fmt "$pr") req/s | $ratio | $(fmt "$dp50" 3) / $(fmt "$dp99" 3) ms | $(fmt "$pp50" 3) / $(fmt "$pp99" 3) ms | CPU/request: server $(fmt "$scpu") us, agent $(fmt "$acpu") us | $verdict |")
+  ROWS+=("| $label | $(fmt "$dr") req/s | $(fmt "$pr") req/s | $ratio | $(fmt "$dp50" 3) / $(fmt "$dp99" 3) ms | $(fmt "$pp50" 3) / $(fmt "$pp99" 3) ms | CPU/request: server $(fmt "$scpu") us, agent $(fmt "$acpu") us; switches/request: server $(fmt "$scs" 1), agent $(fmt "$acs" 1) | $verdict |")
 }
 
 echo
