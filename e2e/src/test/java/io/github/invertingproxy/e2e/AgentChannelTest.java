@@ -16,10 +16,13 @@ import java.time.Duration;
 import java.util.Random;
 import org.junit.After;
 import org.junit.Before;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 
 /** Our agent and the stand-alone server over the channel extension (docs/protocol.md), with a real backend. */
 public class AgentChannelTest {
+  @Rule public final TemporaryFolder folder = new TemporaryFolder();
   private RecordingBackend backend;
   private StandaloneServer server;
   private ForwardingAgent agent;
@@ -137,5 +140,31 @@ public class AgentChannelTest {
     // A new agent serves what comes next, through its own channel.
     startAgent(true);
     assertArrayEquals(new byte[] {2}, post("/after", new byte[] {2}));
+  }
+
+  @Test
+  public void theChannelWorksAsWssBehindATlsTerminator() throws Exception {
+    startServer(true);
+    try (TlsFront front = TlsFront.start(server.port(), folder.getRoot().toPath())) {
+      // The agent knows the proxy only by its https:// address, so the channel it opens is wss://.
+      agent = ForwardingAgent.builder().proxyUrl(front.url()).backendId("b").target(backend.hostAndPort())
+          .credentials(ProxyCredentials.none()).proxyTimeout(Duration.ofSeconds(30)).disableSslForTest(true)
+          .channel(true).build();
+      agent.start();
+      Await.until(() -> server.exchanges().channelCount("b") == 1, "the agent's channel through the TLS front");
+      long before = server.exchanges().sentOverChannels();
+      byte[] body = new byte[3000];
+      new Random(3).nextBytes(body);
+
+      assertArrayEquals(body, post("/over-tls", body));
+      assertEquals(before + 1, server.exchanges().sentOverChannels());
+      // A large response leaves the channel for agent/response, through the same front.
+      assertEquals(1024 * 1024, post("/big", new byte[0]).length);
+      assertTrue("polls, calls and the channel all came through the front", front.accepted() >= 2);
+
+      agent.close();
+      agent = null;
+      Await.until(() -> server.webSockets().channelCount() == 0, "the channel to close");
+    }
   }
 }
