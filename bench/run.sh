@@ -98,8 +98,12 @@ cpu_ticks() {  # pid -> utime + stime in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 TICK_HZ=$(getconf CLK_TCK)
-switches() {  # pid -> context switches of all its threads so far (voluntary and not)
-  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches:/ {s += $2} END {print s + 0}'
+switch_counts() {  # pid -> "tid switches" per live thread (voluntary and involuntary)
+  grep -H _ctxt_switches /proc/"$1"/task/*/status 2>/dev/null | awk -F'[/:]' '{n[$5] += $NF} END {for (t in n) print t, n[t]}'
+}
+switches_since() {  # file of an earlier switch_counts, pid -> switches since then; a thread that
+  # ended meanwhile is left out (its count went with it), one that started counts from 0
+  switch_counts "$2" | awk 'NR == FNR {before[$1] = $2; next} {s += $2 - before[$1]} END {print s + 0}' "$1" -
 }
 reset_peak() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; }
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -230,19 +234,19 @@ wrk_case() {  # label path connections target-ratio target-p50-ms
   for ((r = 1; r <= RUNS; r++)); do
     read -r a b cc e < <(run_wrk "$DIRECT$path" "$c" "$DURATION")
     d_rps+=("$a"); d_p50+=("$b"); d_p99+=("$cc"); errs=$((errs + e))
-    local s0 a0 s1 a1 sw0 aw0 sw1 aw1
+    local s0 a0 s1 a1 sw aw
     s0=$(cpu_ticks "$SERVER_PID"); a0=$(cpu_ticks "$AGENT_PID")
-    sw0=$(switches "$SERVER_PID"); aw0=$(switches "$AGENT_PID")
+    switch_counts "$SERVER_PID" >"$WORK/switches.server"; switch_counts "$AGENT_PID" >"$WORK/switches.agent"
     read -r a b cc e < <(run_wrk "$PROXIED$path" "$c" "$DURATION")
     s1=$(cpu_ticks "$SERVER_PID"); a1=$(cpu_ticks "$AGENT_PID")
-    sw1=$(switches "$SERVER_PID"); aw1=$(switches "$AGENT_PID")
+    sw=$(switches_since "$WORK/switches.server" "$SERVER_PID"); aw=$(switches_since "$WORK/switches.agent" "$AGENT_PID")
     p_rps+=("$a"); p_p50+=("$b"); p_p99+=("$cc"); errs=$((errs + e))
     # CPU time per proxied request, in microseconds, of the server and of the agent.
     s_cpu+=("$(awk -v t=$((s1 - s0)) -v hz="$TICK_HZ" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')")
     a_cpu+=("$(awk -v t=$((a1 - a0)) -v hz="$TICK_HZ" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')")
     # Thread switches per proxied request: what blocking I/O costs beyond the work itself.
-    s_cs+=("$(awk -v n=$((sw1 - sw0)) -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
-    a_cs+=("$(awk -v n=$((aw1 - aw0)) -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
+    s_cs+=("$(awk -v n="$sw" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
+    a_cs+=("$(awk -v n="$aw" -v r="$a" -v d="$DURATION" 'BEGIN {printf "%.1f", (r > 0 ? n / (r * d) : 0)}')")
     echo "  $label run $r: direct ${d_rps[-1]} req/s p50 ${d_p50[-1]} ms, proxied ${p_rps[-1]} req/s p50 ${p_p50[-1]} ms p99 ${p_p99[-1]} ms; CPU/request server ${s_cpu[-1]} us, agent ${a_cpu[-1]} us; switches/request server ${s_cs[-1]}, agent ${a_cs[-1]}"
   done
   local dr pr dp50 pp50 dp99 pp99 ratio verdict
