@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,18 +80,24 @@ final class TlsFront implements Closeable {
 
   private void accept() {
     while (!listener.isClosed()) {
+      Socket tls;
       try {
-        Socket tls = listener.accept();
-        accepted.incrementAndGet();
-        Socket plain = new Socket();
-        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target), 5_000);
-        sockets.add(tls);
-        sockets.add(plain);
-        pipe(tls, plain, "tls-front-in");
-        pipe(plain, tls, "tls-front-out");
+        tls = listener.accept();
       } catch (IOException e) {
-        // Closed, or one connection failed: the others go on.
+        continue; // closed, which ends the loop, or one failed handshake
       }
+      accepted.incrementAndGet();
+      sockets.add(tls);
+      Socket plain = new Socket();
+      try {
+        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target), 5_000);
+      } catch (IOException e) {
+        closeQuietly(tls);
+        continue;
+      }
+      sockets.add(plain);
+      pipe(tls, plain, "tls-front-in");
+      pipe(plain, tls, "tls-front-out");
     }
   }
 
