@@ -27,10 +27,12 @@ wants() { case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
 
 SERVER_JAR=${BENCH_SERVER_JAR:-server/target/inverting-proxy-server.jar}   # another build, to compare
 AGENT_JAR=${BENCH_AGENT_JAR:-agent/target/inverting-proxy-agent.jar}
+JAVA=${BENCH_JAVA:-java}   # the JVM that runs server, agents and runner: another JDK, to compare
 AE_JAR=appengine-runner/target/inverting-proxy-appengine-runner.jar
 for jar in "$SERVER_JAR" "$AGENT_JAR"; do
   [ -f "$jar" ] || { echo "bench: $jar is missing; run 'make build' first" >&2; exit 1; }
 done
+command -v "$JAVA" >/dev/null || { echo "bench: BENCH_JAVA $JAVA is not an executable" >&2; exit 1; }
 for tool in nginx wrk curl java javac; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "bench: $tool is missing" >&2; exit 1; }
 done
@@ -113,7 +115,7 @@ echo "== machine"
 echo "date:   $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "cpus:   $(nproc); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 echo "kernel: $(uname -r)"
-echo "java:   $(java -version 2>&1 | head -2 | tr '\n' ' ')"
+echo "java:   $("$JAVA" -version 2>&1 | head -2 | tr '\n' ' ')"
 echo "nginx:  $("$NGINX" -v 2>&1 | sed 's/.*: //'); wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 echo "server jar: $SERVER_JAR; agent jar: $AGENT_JAR"
 echo "JVM flags (server and agent): $JVM_FLAGS"
@@ -167,7 +169,7 @@ jfr() {  # name: JFR option when BENCH_PROFILE=1
 }
 start_server() {  # name port
   # shellcheck disable=SC2086
-  start "$1" java $JVM_FLAGS $(jfr "$1") -jar "$SERVER_JAR" --port "$2" $SERVER_FLAGS
+  start "$1" "$JAVA" $JVM_FLAGS $(jfr "$1") -jar "$SERVER_JAR" --port "$2" $SERVER_FLAGS
   wait_for "the server ($1)" 30 port_open "$2"
 }
 add_backend() {  # port id prefix
@@ -176,7 +178,7 @@ add_backend() {  # port id prefix
 }
 start_agent() {  # name server-port backend-id target-port
   # shellcheck disable=SC2086
-  start "$1" java $JVM_FLAGS $(jfr "$1") -jar "$AGENT_JAR" --proxy "http://127.0.0.1:$2/" --backend "$3" \
+  start "$1" "$JAVA" $JVM_FLAGS $(jfr "$1") -jar "$AGENT_JAR" --proxy "http://127.0.0.1:$2/" --backend "$3" \
     --host "127.0.0.1:$4" --credentials none $AGENT_FLAGS
 }
 free_port; PROXY_PORT=$PORT_FOUND
@@ -410,13 +412,13 @@ if wants appengine; then
     free_port; AE_PORT=$PORT_FOUND
     printf '%s' "bench-agent-token-$RANDOM$RANDOM$RANDOM" >"$WORK/ae-token"
     # shellcheck disable=SC2086
-    start appengine java $JVM_FLAGS -jar "$AE_JAR" --port "$AE_PORT" --demo-agent-token "$(cat "$WORK/ae-token")" $AE_FLAGS
+    start appengine "$JAVA" $JVM_FLAGS -jar "$AE_JAR" --port "$AE_PORT" --demo-agent-token "$(cat "$WORK/ae-token")" $AE_FLAGS
     AE_PID=$LAST_PID
     if ! try_wait 60 port_open "$AE_PORT"; then
       AE_NOTE="not available: the runner did not listen within 60 s ($(tail -1 "$WORK/appengine.log" | cut -c1-120))"
     else
       # shellcheck disable=SC2086
-      start agent-appengine java $JVM_FLAGS -jar "$AGENT_JAR" --proxy "http://127.0.0.1:$AE_PORT/" --backend demo \
+      start agent-appengine "$JAVA" $JVM_FLAGS -jar "$AGENT_JAR" --proxy "http://127.0.0.1:$AE_PORT/" --backend demo \
         --host "127.0.0.1:$NGINX_PORT" --credentials "token-file:$WORK/ae-token" $AGENT_FLAGS
       if ! try_wait 60 ae_ok "http://127.0.0.1:$AE_PORT/100b.txt"; then
         AE_NOTE="not available: no 200 through the runner within 60 s (last status $(curl -s -o /dev/null -m 5 -H "$AE_COOKIE" -w '%{http_code}' "http://127.0.0.1:$AE_PORT/100b.txt"); see $WORK/appengine.log)"
