@@ -120,8 +120,7 @@ final class SerializedResponse implements HttpEntity {
    * {@code maxBodyBytes} (what may go back in one channel frame). Chunked and until-close bodies never are.
    */
   boolean fitsWhole(int maxBodyBytes) {
-    return framing instanceof BodyFraming.None
-        || (framing instanceof BodyFraming.Length l && l.length() <= maxBodyBytes);
+    return framing.knownAtMost(maxBodyBytes);
   }
 
   /**
@@ -135,11 +134,10 @@ final class SerializedResponse implements HttpEntity {
     if (fixedBody != null) {
       return this;
     }
-    long length = framing instanceof BodyFraming.Length l ? l.length() : 0;
-    if (!(framing instanceof BodyFraming.None || framing instanceof BodyFraming.Length)
-        || length > Integer.MAX_VALUE - 8) {
+    if (!framing.knownAtMost(Integer.MAX_VALUE - 8)) {
       throw new IllegalStateException("a response of unknown or huge length is not read into memory");
     }
+    long length = framing instanceof BodyFraming.Length l ? l.length() : 0;
     byte[] read;
     try {
       read = body.readNBytes((int) length);

@@ -36,6 +36,14 @@ public sealed interface BodyFraming {
     return this instanceof Length l ? (int) Math.max(1, Math.min(l.length(), max)) : max;
   }
 
+  /**
+   * Whether the whole body is known to take at most {@code maxBytes}: no body, or a length no larger.
+   * Chunked and until-close bodies never are, whatever they turn out to hold.
+   */
+  default boolean knownAtMost(long maxBytes) {
+    return this instanceof None || (this instanceof Length l && l.length() <= maxBytes);
+  }
+
   static BodyFraming ofRequest(Headers headers) throws MalformedMessageException {
     BodyFraming f = explicit(headers);
     return f != null ? f : NONE;

@@ -3,6 +3,7 @@ package io.github.invertingproxy.protocol;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -180,5 +181,14 @@ public class MessageCodecTest {
     assertEquals(65536, BodyFraming.CHUNKED.copyBufferSize(65536));
     assertEquals(65536, BodyFraming.UNTIL_CLOSE.copyBufferSize(65536));
     assertThrows(IllegalArgumentException.class, () -> BodyFraming.CHUNKED.copyBufferSize(0));
+  }
+
+  @Test
+  public void onlyNoBodyOrALengthWithinTheLimitIsKnownToFit() {
+    assertTrue(BodyFraming.NONE.knownAtMost(0));
+    assertTrue(new BodyFraming.Length(65536).knownAtMost(65536));
+    assertFalse(new BodyFraming.Length(65537).knownAtMost(65536));
+    assertFalse(BodyFraming.CHUNKED.knownAtMost(Long.MAX_VALUE));
+    assertFalse(BodyFraming.UNTIL_CLOSE.knownAtMost(Long.MAX_VALUE));
   }
 }

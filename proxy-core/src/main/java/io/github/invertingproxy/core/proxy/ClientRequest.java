@@ -118,7 +118,7 @@ final class ClientRequest implements ExchangeRequest {
     if (head.headers().contains("Upgrade")) {
       return false;
     }
-    return framing instanceof BodyFraming.None || (framing instanceof BodyFraming.Length l && l.length() <= maxBodyBytes);
+    return framing.knownAtMost(maxBodyBytes);
   }
 
   /**
