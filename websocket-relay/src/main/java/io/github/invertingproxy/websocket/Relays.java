@@ -34,6 +34,11 @@ public final class Relays implements AutoCloseable {
     return limits;
   }
 
+  /** The keepalive timer; other sockets of the process schedule their pings on it too. */
+  public ScheduledExecutorService timer() {
+    return timer;
+  }
+
   /** A new leg bounded by these relays' limits. */
   public Leg leg(String name, int codeWhenLost) {
     return new Leg(name, codeWhenLost, limits);

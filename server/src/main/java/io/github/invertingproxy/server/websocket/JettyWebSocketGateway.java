@@ -22,8 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -66,7 +64,6 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   private final WebSocketComponents components;
   private final InMemoryExchangeStore channelStore;
   private final Set<AgentChannel> channels = ConcurrentHashMap.newKeySet();
-  private final ScheduledExecutorService channelTimer;
 
   private static final class Pending {
     final String backendId;
@@ -90,11 +87,6 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
     this.components = WebSocketServerComponents.ensureWebSocketComponents(requireNonNull(server, "server"));
     this.relays = new Relays(requireNonNull(limits, "limits"), "proxy-websocket-keepalive");
     this.channelStore = channelStore;
-    this.channelTimer = channelStore == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "proxy-channel-keepalive");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /** Agent channels open now; for tests and metrics. */
@@ -114,7 +106,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
       PlainText.send(response, 404, "Not found: this proxy takes no agent channels");
       return;
     }
-    AgentChannel channel = new AgentChannel(backendId, mayServe, channelStore, channelTimer, channels::remove);
+    AgentChannel channel = new AgentChannel(backendId, mayServe, channelStore, relays.timer(), channels::remove);
     channels.add(channel);
     String problem = upgrade(request, response, channel, null);
     if (problem != null) {
@@ -298,8 +290,5 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   @Override
   public void close() {
     relays.close();
-    if (channelTimer != null) {
-      channelTimer.shutdownNow();
-    }
   }
 }
