@@ -9,6 +9,7 @@ import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.core.spi.ResponseWaiter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -358,5 +359,192 @@ public class InMemoryExchangeStoreTest {
     // Taken means taken: neither listed again nor takeable by id.
     assertEquals(Optional.empty(), store.take("b", first));
     assertEquals(List.of(), store.awaitPending("b", Duration.ZERO).get());
+  }
+
+  /** A thread-less waiter that records what it heard, and on which thread. */
+  private static final class RecordingWaiter implements ResponseWaiter {
+    final List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final CountDownLatch done = new CountDownLatch(1);
+    volatile String thread;
+    volatile String body;
+    volatile boolean whole;
+
+    @Override
+    public void onResponse(AgentResponse response) {
+      try {
+        body = new String(response.stream().readAllBytes(), ISO_8859_1);
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+      whole = response.whole();
+      response.finished(ResponseOutcome.RELAYED);
+      hear("response");
+    }
+
+    @Override
+    public void onTimeout() {
+      hear("timeout");
+    }
+
+    @Override
+    public void onFailure(IOException failure) {
+      hear("failure: " + failure.getMessage());
+    }
+
+    private void hear(String what) {
+      thread = Thread.currentThread().getName();
+      heard.add(what);
+      done.countDown();
+    }
+  }
+
+  @Test
+  public void aThreadlessWaitHasItsResponseRelayedOnTheRespondingThread() throws Exception {
+    String id = submitAndDeliver("b");
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);
+    assertEquals(List.of(), waiter.heard);
+
+    assertEquals(ResponseOutcome.RELAYED, store.respond("b", id, ok()));
+    assertEquals(List.of("response"), waiter.heard);
+    assertEquals(Thread.currentThread().getName(), waiter.thread);
+    assertEquals("HTTP/1.1 200 OK\r\n\r\n", waiter.body);
+    assertFalse("a posted response streams", waiter.whole);
+  }
+
+  @Test
+  public void aResponseFromAChannelIsRelayedWholeByTheThreadThatDeliversIt() throws Exception {
+    ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    store.attachChannel("b", (requestId, request) -> {
+      try {
+        request.writeTo(sent);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    ExchangeRequest small = new ExchangeRequest() {
+      @Override
+      public String user() {
+        return "";
+      }
+
+      @Override
+      public Instant startTime() {
+        return Instant.EPOCH;
+      }
+
+      @Override
+      public String method() {
+        return "GET";
+      }
+
+      @Override
+      public boolean bufferable(int maxBodyBytes) {
+        return true;
+      }
+
+      @Override
+      public void writeTo(OutputStream out) throws IOException {
+        out.write("GET / HTTP/1.1\r\n\r\n".getBytes(ISO_8859_1));
+      }
+    };
+    String id = store.submit("b", small);
+    assertEquals("GET / HTTP/1.1\r\n\r\n", sent.toString(ISO_8859_1));
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);
+
+    assertFalse("another backend's channel cannot answer it", store.deliver("c", id, new byte[0]));
+    assertTrue(store.deliver("b", id, "HTTP/1.1 204 No Content\r\n\r\n".getBytes(ISO_8859_1)));
+    assertEquals(List.of("response"), waiter.heard);
+    assertEquals(Thread.currentThread().getName(), waiter.thread);
+    assertTrue(waiter.whole);
+    assertFalse("answered once only", store.deliver("b", id, new byte[0]));
+  }
+
+  @Test
+  public void aResponseThatCameFirstIsRelayedByTheThreadThatBeginsTheThreadlessWait() throws Exception {
+    String id = submitAndDeliver("b");
+    CompletableFuture<ResponseOutcome> agent = new CompletableFuture<>();
+    Thread agentThread = new Thread(() -> {
+      try {
+        agent.complete(store.respond("b", id, ok()));
+      } catch (IOException e) {
+        agent.completeExceptionally(e);
+      }
+    }, "agent");
+    agentThread.start();
+    awaitWaiting(agentThread);
+
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);
+    assertEquals(List.of("response"), waiter.heard);
+    assertEquals(Thread.currentThread().getName(), waiter.thread);
+    assertEquals(ResponseOutcome.RELAYED, agent.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  public void aThreadlessWaitTimesOutOnceAndALateResponseFindsNoClient() throws Exception {
+    String id = submitAndDeliver("b");
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofMillis(100), waiter);
+
+    assertTrue("the wait timed out", waiter.done.await(5, TimeUnit.SECONDS));
+    assertEquals("exchange-timer", waiter.thread);
+    assertEquals(ResponseOutcome.NO_WAITING_CLIENT, store.respond("b", id, ok()));
+    Thread.sleep(3 * 50); // a few more sweeps
+    assertEquals(List.of("timeout"), waiter.heard);
+  }
+
+  @Test
+  public void aThreadlessWaitStartsItsTimeoutOnlyOnceTheAgentHasTheRequest() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    String id = store.submit("b", slowRequest(writing, release, null));
+    ExchangeRequest taken = store.take("b", id).orElseThrow();
+    Thread agentThread = new Thread(() -> {
+      try {
+        taken.writeTo(new ByteArrayOutputStream());
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }, "agent");
+    agentThread.start();
+    assertTrue(writing.await(5, TimeUnit.SECONDS));
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofMillis(100), waiter);
+
+    Thread.sleep(400); // well past the wait, but the agent still reads the request
+    assertEquals(List.of(), waiter.heard);
+    release.countDown();
+    agentThread.join(5000);
+    assertEquals(ResponseOutcome.RELAYED, store.respond("b", id, ok()));
+    assertEquals(List.of("response"), waiter.heard);
+  }
+
+  @Test
+  public void aRequestThatCannotBeDeliveredFailsTheThreadlessWait() throws Exception {
+    String id = store.submit("b", slowRequest(new CountDownLatch(1), new CountDownLatch(0), new IOException("client body broke")));
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);
+    ExchangeRequest taken = store.take("b", id).orElseThrow();
+    try {
+      taken.writeTo(new ByteArrayOutputStream());
+    } catch (IOException expected) {
+      // and the waiting client hears of it:
+    }
+    assertEquals(List.of("failure: the request could not be delivered to the agent: client body broke"), waiter.heard);
+  }
+
+  @Test
+  public void aFinishedExchangeIsNeverAnsweredToItsThreadlessWaiter() throws Exception {
+    String id = submitAndDeliver("b");
+    RecordingWaiter waiter = new RecordingWaiter();
+    store.awaitResponseAsync(id, Duration.ofMillis(100), waiter);
+    store.finish(id);
+
+    assertEquals(ResponseOutcome.NO_WAITING_CLIENT, store.respond("b", id, ok()));
+    Thread.sleep(300); // past the wait
+    assertEquals(List.of(), waiter.heard);
   }
 }

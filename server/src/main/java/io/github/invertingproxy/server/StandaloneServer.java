@@ -75,14 +75,17 @@ public final class StandaloneServer implements AutoCloseable {
 
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
-    context.addFilter(new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount())), "/*",
-        EnumSet.of(DispatcherType.REQUEST));
+    FilterHolder headerCount = new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount()));
+    headerCount.setAsyncSupported(true);
+    context.addFilter(headerCount, "/*", EnumSet.of(DispatcherType.REQUEST));
     ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets));
     agent.setAsyncSupported(true);
     context.addServlet(agent, "/agent/*");
     context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
-    context.addServlet(new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets)),
-        "/*");
+    // Asynchronous: a client whose request has no body waits for its response without a thread.
+    ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
+    proxy.setAsyncSupported(true);
+    context.addServlet(proxy, "/*");
     jetty.setHandler(context.get());
   }
 

@@ -157,6 +157,30 @@ public class ProxyExchangeTest {
   }
 
   @Test
+  public void agentBreakingOffAChunkedBodyFailsTheClientInsteadOfEndingItCleanly() throws Exception {
+    CompletableFuture<HttpResponse<String>> c = client(to("cut-chunked"));
+    String id = agent.pendingWithin(5).get(0);
+    agent.take(id);
+    PipedOutputStream agentSide = new PipedOutputStream();
+    PipedInputStream body = new PipedInputStream(agentSide, 1 << 16);
+    CompletableFuture<HttpResponse<String>> post = CompletableFuture.supplyAsync(() -> {
+      try {
+        return agent.respond(id, body);
+      } catch (IOException | InterruptedException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    // Without a length, only the missing last chunk tells the client that the body is incomplete.
+    agentSide.write(wire("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9c40\r\n" + "x".repeat(40_000) + "\r\n"));
+    agentSide.flush();
+    Thread.sleep(300);
+    agentSide.close();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> c.get(10, TimeUnit.SECONDS));
+    assertTrue(String.valueOf(e.getCause()), e.getCause() instanceof IOException);
+    assertEquals(400, post.get(10, TimeUnit.SECONDS).statusCode());
+  }
+
+  @Test
   public void responseThatNeverStartsIs504() throws Exception {
     CompletableFuture<HttpResponse<String>> c = client(to("slow"));
     String id = agent.pendingWithin(5).get(0);

@@ -8,6 +8,7 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseHandler;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
+import io.github.invertingproxy.core.spi.ResponseWaiter;
 import io.github.invertingproxy.core.spi.TakenRequest;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import java.io.ByteArrayInputStream;
@@ -44,6 +45,10 @@ import java.util.logging.Logger;
  * thread still uses. Doing the work on the agent's threads, rather than handing streams to the
  * client's thread and waiting for it, saves two thread hand-offs per direction. A client that waits
  * without a handler (a WebSocket upgrade) reads the response itself while the agent's thread waits.
+ *
+ * <p>A client may also wait without a thread ({@link #awaitResponseAsync}): the thread that brings
+ * the response then relays it (a channel's reader, with a whole response, which it writes without
+ * waiting), and the sweep below ends the waits that time out.
  *
  * <p>An id listed to a poll is leased to it for {@code lease}; if its agent does not take it in that
  * time (it died, or its poll's answer was lost), the id is listed again, to any agent of the backend.
@@ -104,6 +109,11 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     Handoff response;
     /** The client's thread waits for the agent's thread to run this on the response. */
     ResponseHandler<?> handler;
+    /** The client waits without a thread (instead of {@link #handler}); taken by whoever ends the wait. */
+    ResponseWaiter waiter;
+    /** When {@link #waiter} began to wait (System.nanoTime), and for how long it may. */
+    long waitStartNanos;
+    long maxWaitNanos;
     /** The agent's thread runs {@link #handler}: the client's call must not end yet. */
     boolean relaying;
     /** The agent's thread ran the handler; its result or what it threw. */
@@ -151,10 +161,17 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
   private static final class Handoff implements AgentResponse {
     final InputStream stream;
+    final boolean whole;
     final CompletableFuture<ResponseOutcome> outcome = new CompletableFuture<>();
 
-    Handoff(InputStream stream) {
+    Handoff(InputStream stream, boolean whole) {
       this.stream = stream;
+      this.whole = whole;
+    }
+
+    @Override
+    public boolean whole() {
+      return whole;
     }
 
     @Override
@@ -235,8 +252,9 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
   /**
    * Hands a complete response that came over a channel (HTTP/1.1 wire format) to the waiting
-   * client's thread, which relays it. Unlike {@link #respond}, never relays on this thread and never
-   * waits: a channel's reader must not stall behind one slow client.
+   * client. Unlike {@link #respond}, never waits: a channel's reader must not stall behind one slow
+   * client. A client waiting with a thread relays the response on it; one waiting without
+   * ({@link #awaitResponseAsync}) has it relayed here, by a write that does not wait.
    *
    * @return false when no client waits for it (unknown, another backend's, not taken, or answered)
    */
@@ -249,10 +267,39 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       if (exchange.closed || exchange.response != null || !exchange.taken || exchange.deliveryFailure != null) {
         return false;
       }
-      exchange.response = new Handoff(new ByteArrayInputStream(response));
-      exchange.notifyAll();
+      exchange.response = new Handoff(new ByteArrayInputStream(response), true);
+      if (exchange.waiter == null) {
+        exchange.notifyAll();
+        return true;
+      }
     }
+    relayForWaiter(exchange);
     return true;
+  }
+
+  /**
+   * Runs the waiter of {@code exchange} on its response, on this thread, unless something else ended
+   * the wait first.
+   */
+  private static void relayForWaiter(Exchange exchange) {
+    ResponseWaiter waiter;
+    synchronized (exchange) {
+      waiter = exchange.waiter;
+      if (waiter == null) {
+        return;
+      }
+      exchange.waiter = null;
+      exchange.relaying = true;
+    }
+    try {
+      waiter.onResponse(exchange.response);
+    } finally {
+      synchronized (exchange) {
+        exchange.relaying = false;
+        exchange.relayed = true;
+        exchange.notifyAll();
+      }
+    }
   }
 
   /**
@@ -368,6 +415,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
           exchange.writing = true;
         }
         IOException failure = null;
+        ResponseWaiter waiter = null;
         try {
           exchange.request.writeTo(out);
         } catch (IOException | RuntimeException e) {
@@ -385,6 +433,13 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
             if (failure != null || exchange.clientWaitsForWriter) {
               exchange.notifyAll();
             }
+            if (failure != null && exchange.response == null) {
+              waiter = exchange.waiter;
+              exchange.waiter = null;
+            }
+          }
+          if (waiter != null) {
+            waiter.onFailure(failure);
           }
         }
       }
@@ -397,18 +452,26 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     if (exchange == null || !exchange.backendId.equals(backendId)) {
       return ResponseOutcome.NO_WAITING_CLIENT;
     }
-    Handoff handoff = new Handoff(response);
+    Handoff handoff = new Handoff(response, false);
     ResponseHandler<?> handler;
+    boolean waiter;
     synchronized (exchange) {
       if (exchange.closed || exchange.response != null || !exchange.taken) {
         return ResponseOutcome.NO_WAITING_CLIENT;
       }
       exchange.response = handoff;
       handler = exchange.handler;
+      waiter = exchange.waiter != null;
       exchange.relaying = handler != null;
-      if (handler == null) {
+      if (handler == null && !waiter) {
         exchange.notifyAll();
       }
+    }
+    if (waiter) {
+      // The client waits without a thread: relay on this one, which may wait for the client.
+      relayForWaiter(exchange);
+      handoff.outcome.complete(ResponseOutcome.CLIENT_GONE); // if the waiter did not say
+      return handoff.outcome.join();
     }
     if (handler != null) {
       // The client's thread waits for us: relay on this thread, then wake it once, at the end.
@@ -487,6 +550,48 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     return Optional.of((T) result);
   }
 
+  @Override
+  public boolean awaitsAsynchronously() {
+    return true;
+  }
+
+  /**
+   * Registers {@code waiter}; a response already there is relayed on this thread, and one still to
+   * come on the thread that brings it. The sweep ends the wait when it times out.
+   */
+  @Override
+  public void awaitResponseAsync(String requestId, Duration maxWait, ResponseWaiter waiter) {
+    requireNonNull(maxWait, "maxWait");
+    requireNonNull(waiter, "waiter");
+    Exchange exchange = exchanges.get(requestId);
+    if (exchange == null) {
+      waiter.onTimeout();
+      return;
+    }
+    IOException failure;
+    synchronized (exchange) {
+      if (exchange.waiter != null || exchange.handler != null) {
+        throw new IllegalStateException("the client of request " + requestId + " waits already");
+      }
+      failure = exchange.deliveryFailure;
+      if (failure == null && !exchange.closed) {
+        exchange.waiter = waiter;
+        exchange.waitStartNanos = System.nanoTime();
+        exchange.maxWaitNanos = maxWait.toNanos();
+        if (exchange.response == null) {
+          return;
+        }
+      }
+    }
+    if (failure != null) {
+      waiter.onFailure(failure);
+    } else if (exchange.closed) {
+      waiter.onTimeout(); // the exchange ended before the wait began
+    } else {
+      relayForWaiter(exchange);
+    }
+  }
+
   /**
    * The client's wait. With {@code handler}, the agent's thread may run it: then this returns (empty)
    * once it has, and {@link Exchange#relayed} says so. Otherwise returns the response to relay here,
@@ -559,6 +664,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     }
     synchronized (exchange) {
       exchange.closed = true;
+      exchange.waiter = null;
       if (exchange.response != null) {
         exchange.response.finished(ResponseOutcome.CLIENT_GONE);
       }
@@ -647,6 +753,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     try {
       for (Exchange e : exchanges.values()) {
         expireLease(backlogs.get(e.backendId), e, now); // checks the state under the backlog's lock
+        expireWait(e, now);
       }
       for (Backlog backlog : backlogs.values()) {
         List<Poll> expired = new ArrayList<>();
@@ -663,6 +770,26 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     } catch (RuntimeException e) {
       // Never let one bad sweep stop the next ones.
       LOG.log(Level.WARNING, "sweeping expired leases and polls failed", e);
+    }
+  }
+
+  /** Ends the thread-less wait of {@code e} once its time is up, as {@link #await} does for a thread's. */
+  private static void expireWait(Exchange e, long now) {
+    ResponseWaiter waiter;
+    synchronized (e) {
+      // Never while the agent's thread still writes the request: the wait starts when it is done.
+      if (e.waiter == null || e.response != null || e.writing
+          || now - ((e.deliveredNanos != 0 ? e.deliveredNanos : e.waitStartNanos) + e.maxWaitNanos) < 0) {
+        return;
+      }
+      waiter = e.waiter;
+      e.waiter = null;
+      e.closed = true;
+    }
+    try {
+      waiter.onTimeout();
+    } catch (RuntimeException x) {
+      LOG.log(Level.WARNING, "answering a timed-out wait for request " + e.id + " failed", x);
     }
   }
 

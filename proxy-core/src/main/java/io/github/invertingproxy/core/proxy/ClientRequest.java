@@ -113,6 +113,11 @@ final class ClientRequest implements ExchangeRequest {
     return head.method();
   }
 
+  /** The request has no body (no framing): its agent never reads from the client's connection. */
+  boolean hasNoBody() {
+    return framing instanceof BodyFraming.None;
+  }
+
   @Override
   public boolean bufferable(int maxBodyBytes) {
     if (head.headers().contains("Upgrade")) {

@@ -105,11 +105,20 @@ final class ResponseRelay {
       response.finished(ResponseOutcome.CLIENT_GONE);
       throw e;
     }
-    byte[] buffer = new byte[message.framing().copyBufferSize(MAX_PIECE)];
+    // A whole response goes out in one write, never waiting for the client (see AgentResponse#whole).
+    boolean whole = response.whole();
+    byte[] buffer = whole ? null : new byte[message.framing().copyBufferSize(MAX_PIECE)];
     while (true) {
       int n;
       try {
-        n = in.read(buffer);
+        if (!whole) {
+          n = in.read(buffer);
+        } else if (buffer == null) {
+          buffer = in.readAllBytes();
+          n = buffer.length == 0 ? -1 : buffer.length;
+        } else {
+          n = -1;
+        }
       } catch (IOException e) {
         response.finished(e instanceof MalformedMessageException ? ResponseOutcome.MALFORMED : ResponseOutcome.TRUNCATED);
         if (!client.isCommitted()) {
@@ -125,7 +134,7 @@ final class ResponseRelay {
       try {
         out.write(buffer, 0, n);
         // Flush whenever the agent has nothing more buffered, so that streamed responses stay live.
-        if (in.available() <= 0) {
+        if (!whole && in.available() <= 0) {
           out.flush();
         }
       } catch (IOException e) {
@@ -135,7 +144,9 @@ final class ResponseRelay {
       bytes += n;
     }
     try {
-      out.flush();
+      if (!whole) {
+        out.flush();
+      }
     } catch (IOException e) {
       response.finished(ResponseOutcome.CLIENT_GONE);
       throw e;

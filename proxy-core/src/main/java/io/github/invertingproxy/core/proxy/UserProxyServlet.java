@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
+import javax.servlet.DispatcherType;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
@@ -61,6 +62,11 @@ public final class UserProxyServlet extends HttpServlet {
 
   @Override
   protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    if (request.getDispatcherType() == DispatcherType.ASYNC) {
+      // Only a relay that broke off re-dispatches (AsyncClientWait): the container aborts the connection.
+      Object failure = request.getAttribute(AsyncClientWait.BROKEN_RELAY);
+      throw failure instanceof IOException e ? e : new IOException("relaying the response failed", (Throwable) failure);
+    }
     long startNanos = System.nanoTime();
     Instant startTime = clock.instant();
     String method = request.getMethod();
@@ -119,6 +125,17 @@ public final class UserProxyServlet extends HttpServlet {
     } catch (RequestTooLargeException e) {
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
+      return;
+    }
+    if (!handshake.requested() && clientRequest.hasNoBody() && store.awaitsAsynchronously()
+        && request.isAsyncSupported()) {
+      // No thread waits: whoever brings the response relays it (the store's agent or channel side).
+      try {
+        AsyncClientWait.begin(request, store, settings, id, method, path, email, backend.id(), startNanos);
+      } catch (IOException | RuntimeException e) {
+        store.finish(id);
+        throw e;
+      }
       return;
     }
     if (handshake.requested()) {

@@ -74,6 +74,26 @@ public interface ExchangeStore {
     return response.isEmpty() ? Optional.empty() : Optional.of(handler.handle(response.get()));
   }
 
+  /**
+   * Whether {@link #awaitResponseAsync} is available: the client's side can then wait without
+   * holding a thread. False by default.
+   */
+  default boolean awaitsAsynchronously() {
+    return false;
+  }
+
+  /**
+   * The client's side without a waiting thread, for a request that has no body: returns at once, and
+   * {@code waiter} later hears exactly once how the wait ended, on the thread that ended it (see
+   * {@link ResponseWaiter}). The response timeout is counted as by
+   * {@link #awaitResponse(String, Duration)}.
+   *
+   * @throws UnsupportedOperationException when {@link #awaitsAsynchronously()} is false
+   */
+  default void awaitResponseAsync(String requestId, Duration maxWait, ResponseWaiter waiter) {
+    throw new UnsupportedOperationException("this exchange store has no asynchronous wait");
+  }
+
   /** The client is done with the exchange, answered or not; forget it. Harmless when already gone. */
   void finish(String requestId);
 }

@@ -1,0 +1,124 @@
+package io.github.invertingproxy.core.proxy;
+
+import io.github.invertingproxy.core.ExchangeLog;
+import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.spi.AgentResponse;
+import io.github.invertingproxy.core.spi.ExchangeStore;
+import io.github.invertingproxy.core.spi.ResponseWaiter;
+import io.github.invertingproxy.protocol.GoDuration;
+import java.io.IOException;
+import javax.servlet.AsyncContext;
+import javax.servlet.ServletRequest;
+
+/**
+ * The client's side of an exchange after its request was submitted, waiting for the response without
+ * a thread: it answers exactly as {@link UserProxyServlet} does with one (relay, 502, 504, the
+ * exchange log), on whichever thread ends the wait.
+ */
+final class AsyncClientWait implements ResponseWaiter {
+  /** Request attribute: the failure that broke a relay off, thrown by the servlet on re-dispatch. */
+  static final String BROKEN_RELAY = AsyncClientWait.class.getName() + ".brokenRelay";
+
+  private final AsyncContext async;
+  private final NonBlockingResponse response;
+  private final ExchangeStore store;
+  private final ProxySettings settings;
+  private final String requestId;
+  private final String method;
+  private final String path;
+  private final String user;
+  private final String backendId;
+  private final long startNanos;
+  /** The servlet's thread while it begins the wait, which may bring a response that is already there. */
+  private volatile Thread beginning;
+
+  private AsyncClientWait(AsyncContext async, ExchangeStore store, ProxySettings settings, String requestId,
+      String method, String path, String user, String backendId, long startNanos) throws IOException {
+    this.async = async;
+    this.response = new NonBlockingResponse(async);
+    this.store = store;
+    this.settings = settings;
+    this.requestId = requestId;
+    this.method = method;
+    this.path = path;
+    this.user = user;
+    this.backendId = backendId;
+    this.startNanos = startNanos;
+  }
+
+  /** Makes {@code request} asynchronous and waits for the response of exchange {@code requestId}. */
+  static void begin(ServletRequest request, ExchangeStore store, ProxySettings settings, String requestId,
+      String method, String path, String user, String backendId, long startNanos) throws IOException {
+    AsyncContext async = request.startAsync();
+    async.setTimeout(0); // the store ends the wait: its timeout starts once the agent has the request
+    AsyncClientWait wait = new AsyncClientWait(async, store, settings, requestId, method, path, user, backendId, startNanos);
+    wait.beginning = Thread.currentThread();
+    try {
+      store.awaitResponseAsync(requestId, settings.responseTimeout(), wait);
+    } finally {
+      wait.beginning = null;
+    }
+  }
+
+  @Override
+  public void onResponse(AgentResponse agentResponse) {
+    if (!agentResponse.whole() && Thread.currentThread() == beginning) {
+      // Already there and still streaming: relaying it may wait for the client, which the servlet's
+      // own thread must not do (the container signals writability only after it returns).
+      async.start(() -> relay(agentResponse));
+    } else {
+      relay(agentResponse);
+    }
+  }
+
+  private void relay(AgentResponse agentResponse) {
+    response.mayWait(!agentResponse.whole());
+    long[] result;
+    try {
+      result = ResponseRelay.relay(agentResponse, method, settings.messageLimits(), response);
+    } catch (IOException | RuntimeException e) {
+      end(0, 0, e);
+      return;
+    }
+    end((int) result[0], result[1], null);
+  }
+
+  @Override
+  public void onTimeout() {
+    answer(504, "Gateway timeout: the agent of backend \"" + backendId + "\" did not start a response within "
+        + GoDuration.format(settings.responseTimeout()));
+  }
+
+  @Override
+  public void onFailure(IOException failure) {
+    answer(502, "Bad gateway: " + failure.getMessage());
+  }
+
+  private void answer(int status, String message) {
+    response.mayWait(false);
+    try {
+      PlainText.send(response, status, message);
+    } catch (IOException | RuntimeException e) {
+      end(0, 0, e);
+      return;
+    }
+    end(status, 0, null);
+  }
+
+  /**
+   * Finishes the exchange. A relay that broke off is thrown from a re-dispatch of the servlet, so that
+   * the container aborts the client's connection rather than ending a truncated body cleanly.
+   */
+  private void end(int status, long bytes, Throwable failure) {
+    store.finish(requestId);
+    // 0: the relay failed mid-way and the container aborts the client's connection.
+    ExchangeLog.log(method, path, user, backendId, status, bytes, startNanos);
+    if (failure == null) {
+      response.complete();
+    } else {
+      async.getRequest().setAttribute(BROKEN_RELAY, failure);
+      async.dispatch();
+    }
+  }
+}
