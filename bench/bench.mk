@@ -18,5 +18,5 @@ bench-tools:
 	fi
 
 bench: bench-tools
-	$(MVN) -q -DskipTests -pl server,agent -am install
+	$(MVN) -q -DskipTests -pl server,agent,appengine-runner -am install
 	bash bench/run.sh
