@@ -50,6 +50,11 @@ public class InMemoryExchangeStoreTest {
       }
 
       @Override
+      public boolean bufferable(int maxBodyBytes) {
+        return true;
+      }
+
+      @Override
       public void writeTo(OutputStream out) throws IOException {
         out.write(text.getBytes(ISO_8859_1));
       }
@@ -423,33 +428,7 @@ public class InMemoryExchangeStoreTest {
         return false;
       }
     });
-    ExchangeRequest small = new ExchangeRequest() {
-      @Override
-      public String user() {
-        return "";
-      }
-
-      @Override
-      public Instant startTime() {
-        return Instant.EPOCH;
-      }
-
-      @Override
-      public String method() {
-        return "GET";
-      }
-
-      @Override
-      public boolean bufferable(int maxBodyBytes) {
-        return true;
-      }
-
-      @Override
-      public void writeTo(OutputStream out) throws IOException {
-        out.write("GET / HTTP/1.1\r\n\r\n".getBytes(ISO_8859_1));
-      }
-    };
-    String id = store.submit("b", small);
+    String id = store.submit("b", request("GET / HTTP/1.1\r\n\r\n"));
     assertEquals("GET / HTTP/1.1\r\n\r\n", sent.toString(ISO_8859_1));
     RecordingWaiter waiter = new RecordingWaiter();
     store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);

@@ -70,23 +70,23 @@ final class NonBlockingResponse extends HttpServletResponseWrapper implements Wr
 
   @Override
   public void onWritePossible() {
-    boolean complete;
-    synchronized (this) {
-      writePossible = true;
-      notifyAll();
-      complete = completeWhenWritten && !completed;
-      completed |= complete;
-    }
-    if (complete) {
-      async.complete();
-    }
+    wake(null);
   }
 
   @Override
   public void onError(Throwable t) {
+    wake(requireNonNull(t, "t"));
+  }
+
+  /** Wakes the writer waiting for the output, and ends the exchange if it was left to this. */
+  private void wake(Throwable writeFailure) {
     boolean complete;
     synchronized (this) {
-      failure = t;
+      if (writeFailure == null) {
+        writePossible = true;
+      } else {
+        failure = writeFailure;
+      }
       notifyAll();
       complete = completeWhenWritten && !completed;
       completed |= complete;
