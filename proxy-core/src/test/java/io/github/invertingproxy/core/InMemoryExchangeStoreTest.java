@@ -230,6 +230,24 @@ public class InMemoryExchangeStoreTest {
     return id;
   }
 
+  /**
+   * The agent responds to {@code id} on a thread of its own before any client waits; returns once
+   * that thread waits for a client to take the response, with what its call will return.
+   */
+  private CompletableFuture<ResponseOutcome> respondFirst(String backendId, String id) throws InterruptedException {
+    CompletableFuture<ResponseOutcome> agent = new CompletableFuture<>();
+    Thread agentThread = new Thread(() -> {
+      try {
+        agent.complete(store.respond(backendId, id, ok()));
+      } catch (IOException e) {
+        agent.completeExceptionally(e);
+      }
+    }, "agent");
+    agentThread.start();
+    awaitWaiting(agentThread);
+    return agent;
+  }
+
   private static ByteArrayInputStream ok() {
     return new ByteArrayInputStream("HTTP/1.1 200 OK\r\n\r\n".getBytes(ISO_8859_1));
   }
@@ -267,16 +285,8 @@ public class InMemoryExchangeStoreTest {
   @Test
   public void aResponseThatCameFirstIsRelayedOnTheClientsThread() throws Exception {
     String id = submitAndDeliver("b");
-    CompletableFuture<ResponseOutcome> agent = new CompletableFuture<>();
-    Thread agentThread = new Thread(() -> {
-      try {
-        agent.complete(store.respond("b", id, ok()));
-      } catch (IOException e) {
-        agent.completeExceptionally(e);
-      }
-    }, "agent");
-    agentThread.start();
-    awaitWaiting(agentThread); // the response is there, and the agent waits for the client to take it
+    // The response is there, and the agent waits for the client to take it.
+    CompletableFuture<ResponseOutcome> agent = respondFirst("b", id);
     Optional<String> relayedOn = store.awaitResponse(id, Duration.ofSeconds(5), r -> {
       r.finished(ResponseOutcome.RELAYED);
       return Thread.currentThread().getName();
@@ -444,16 +454,7 @@ public class InMemoryExchangeStoreTest {
   @Test
   public void aResponseThatCameFirstIsRelayedByTheThreadThatBeginsTheThreadlessWait() throws Exception {
     String id = submitAndDeliver("b");
-    CompletableFuture<ResponseOutcome> agent = new CompletableFuture<>();
-    Thread agentThread = new Thread(() -> {
-      try {
-        agent.complete(store.respond("b", id, ok()));
-      } catch (IOException e) {
-        agent.completeExceptionally(e);
-      }
-    }, "agent");
-    agentThread.start();
-    awaitWaiting(agentThread);
+    CompletableFuture<ResponseOutcome> agent = respondFirst("b", id);
 
     RecordingWaiter waiter = new RecordingWaiter();
     store.awaitResponseAsync(id, Duration.ofSeconds(5), waiter);
