@@ -89,7 +89,7 @@ public final class ServerMain {
     Flags.Flag<Integer> maxHeaders = flags.integer("max-headers", MessageLimits.DEFAULT.maxHeaderCount(),
         "most header fields in one request; more gets 431");
     Flags.Flag<Integer> maxThreads = flags.integer("max-threads", 1000,
-        "most request threads; a client whose request has a body holds one while it waits for its response");
+        "most request threads; a client holds one while it waits for its response only when its body is chunked or over 64 KiB");
     Flags.Flag<Boolean> webSockets = flags.bool("websockets", true,
         "carry WebSocket upgrades to agents that announce support; false answers them with 501");
     Flags.Flag<Integer> wsMaxMessage = flags.integer("websocket-max-message-size",

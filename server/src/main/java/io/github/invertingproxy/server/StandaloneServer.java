@@ -82,7 +82,7 @@ public final class StandaloneServer implements AutoCloseable {
     agent.setAsyncSupported(true);
     context.addServlet(agent, "/agent/*");
     context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
-    // Asynchronous: a client whose request has no body waits for its response without a thread.
+    // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
     proxy.setAsyncSupported(true);
     context.addServlet(proxy, "/*");

@@ -4,8 +4,11 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.core.ProxySettings;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -19,7 +22,10 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
-/** Clients whose requests have no body wait for their responses without holding a server thread. */
+/**
+ * Clients whose requests have no body, or a small one, wait for their responses without holding a
+ * server thread.
+ */
 public class ThreadlessWaitTest {
   private static final int THREADS = 16;
   private static final int CLIENTS = 3 * THREADS;
@@ -65,6 +71,47 @@ public class ThreadlessWaitTest {
       assertEquals("for /n/" + i, response.body());
     }
     assertTrue("exchanges forgotten", app.server.exchanges().size() == 0);
+  }
+
+  @Test
+  public void clientsWithSmallBodiesWaitWithoutAThreadToo() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> clients = new ArrayList<>();
+    for (int i = 0; i < CLIENTS; i++) {
+      clients.add(app.client(app.to("n/" + i).POST(HttpRequest.BodyPublishers.ofString("body " + i))));
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (ids.size() < CLIENTS && System.nanoTime() < deadline) {
+      ids.addAll(app.agent.pending());
+    }
+    assertEquals("requests waiting at once", CLIENTS, ids.size());
+
+    for (String id : ids) {
+      String request = app.agent.take(id).body();
+      String n = request.split(" ")[1].substring("/n/".length());
+      assertTrue(request, request.endsWith("\r\nContent-Length: " + ("body " + n).length() + "\r\n\r\nbody " + n));
+      assertEquals(200, app.agent.respond(id, AliceApp.wire("HTTP/1.1 200 OK\r\nContent-Length: " + n.length()
+          + "\r\n\r\n" + n)).statusCode());
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+      assertEquals(String.valueOf(i), clients.get(i).get(10, TimeUnit.SECONDS).body());
+    }
+  }
+
+  @Test
+  public void aSmallBodyThatBreaksOffIsRefusedBeforeItReachesTheAgent() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", app.server.port())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /short HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TestTokens.ALICE
+          + "\r\nContent-Length: 10\r\n\r\nhello").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      socket.shutdownOutput();
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(answer, answer.startsWith("HTTP/1.1 400 "));
+    }
+    assertEquals(List.of(), app.agent.pending());
+    assertEquals(0, app.server.exchanges().size());
   }
 
   @Test

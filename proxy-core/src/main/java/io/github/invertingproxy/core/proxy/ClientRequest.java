@@ -12,6 +12,7 @@ import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
 import java.io.FilterOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,14 +37,17 @@ final class ClientRequest implements ExchangeRequest {
   private final HttpServletRequest servletRequest;
   private final String user;
   private final Instant startTime;
+  /** The whole body, once read from the client ({@link #withBodyInMemory}); else null, and it streams. */
+  private final byte[] body;
 
   private ClientRequest(RequestHead head, BodyFraming framing, HttpServletRequest servletRequest, String user,
-      Instant startTime) {
+      Instant startTime, byte[] body) {
     this.head = head;
     this.framing = framing;
     this.servletRequest = servletRequest;
     this.user = user;
     this.startTime = startTime;
+    this.body = body;
   }
 
   /**
@@ -91,7 +95,8 @@ final class ClientRequest implements ExchangeRequest {
       target = target + "?" + request.getQueryString();
     }
     RequestHead head = new RequestHead(request.getMethod(), target, headers);
-    return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"));
+    return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"),
+        null);
   }
 
   RequestHead head() {
@@ -113,9 +118,27 @@ final class ClientRequest implements ExchangeRequest {
     return head.method();
   }
 
-  /** The request has no body (no framing): its agent never reads from the client's connection. */
-  boolean hasNoBody() {
-    return framing instanceof BodyFraming.None;
+  /**
+   * Reads a body of a declared length of at most {@code maxBytes} from the client now, so that the
+   * request is then written without touching the client's connection. Any other request is returned
+   * as it is.
+   *
+   * @throws IOException when the client's body broke off
+   */
+  ClientRequest withBodyInMemory(int maxBytes) throws IOException {
+    if (body != null || !(framing instanceof BodyFraming.Length l) || l.length() > maxBytes) {
+      return this;
+    }
+    byte[] read = servletRequest.getInputStream().readNBytes((int) l.length());
+    if (read.length < l.length()) {
+      throw new EOFException("the request body broke off after " + read.length + " of " + l.length() + " bytes");
+    }
+    return new ClientRequest(head, framing, servletRequest, user, startTime, read);
+  }
+
+  /** Writing the request reads nothing more from the client: it has no body, or its body is in memory. */
+  boolean readsNothingMore() {
+    return framing instanceof BodyFraming.None || body != null;
   }
 
   @Override
@@ -152,12 +175,14 @@ final class ClientRequest implements ExchangeRequest {
       }
     };
     MessageWriter.writeHead(unflushed, head);
-    try (OutputStream body = MessageWriter.openBody(unflushed, framing, this::trailers)) {
-      if (!(framing instanceof BodyFraming.None)) {
+    try (OutputStream bodyOut = MessageWriter.openBody(unflushed, framing, this::trailers)) {
+      if (body != null) {
+        bodyOut.write(body);
+      } else if (!(framing instanceof BodyFraming.None)) {
         InputStream in = servletRequest.getInputStream();
         byte[] buffer = new byte[COPY_BUFFER];
         for (int n; (n = in.read(buffer)) >= 0; ) {
-          body.write(buffer, 0, n);
+          bodyOut.write(buffer, 0, n);
         }
       }
     }

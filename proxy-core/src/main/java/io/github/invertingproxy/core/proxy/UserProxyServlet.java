@@ -15,6 +15,7 @@ import io.github.invertingproxy.core.spi.Route;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.core.websocket.WebSocketHandshake;
 import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MalformedMessageException;
 import java.io.IOException;
@@ -119,6 +120,19 @@ public final class UserProxyServlet extends HttpServlet {
       return;
     }
 
+    boolean threadless = !handshake.requested() && store.awaitsAsynchronously() && request.isAsyncSupported();
+    if (threadless) {
+      // A small body is read now, so that the agent's side never needs the client's connection and
+      // nothing holds a thread while the response is awaited (see below).
+      try {
+        clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
+      } catch (IOException e) {
+        PlainText.send(response, 400, "Bad request: " + e.getMessage());
+        ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
+        return;
+      }
+    }
+
     String id;
     try {
       id = store.submit(backend.id(), clientRequest);
@@ -127,8 +141,7 @@ public final class UserProxyServlet extends HttpServlet {
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
     }
-    if (!handshake.requested() && clientRequest.hasNoBody() && store.awaitsAsynchronously()
-        && request.isAsyncSupported()) {
+    if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
       try {
         AsyncClientWait.begin(request, store, settings, id, method, path, email, backend.id(), startNanos);

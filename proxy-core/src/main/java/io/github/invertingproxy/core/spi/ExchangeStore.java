@@ -83,7 +83,8 @@ public interface ExchangeStore {
   }
 
   /**
-   * The client's side without a waiting thread, for a request that has no body: returns at once, and
+   * The client's side without a waiting thread, for a request whose agent never reads from the
+   * client's connection (it has no body, or its body is already in memory): returns at once, and
    * {@code waiter} later hears exactly once how the wait ended, on the thread that ended it (see
    * {@link ResponseWaiter}). The response timeout is counted as by
    * {@link #awaitResponse(String, Duration)}.
