@@ -45,19 +45,27 @@ public class ThreadlessWaitTest {
     app.close();
   }
 
-  @Test
-  public void moreClientsThanTheServerHasThreadsWaitAtOnceAndAllGetTheirOwnResponses() throws Exception {
-    List<CompletableFuture<HttpResponse<String>>> clients = new ArrayList<>();
-    for (int i = 0; i < CLIENTS; i++) {
-      clients.add(app.client(app.to("n/" + i)));
-    }
-    // Every request reaches the agent while none is answered: none of them holds a thread.
+  /**
+   * Polls until every client's request has reached the agent while none is answered yet, which
+   * happens only when none of them holds a thread; returns their ids.
+   */
+  private Set<String> awaitAllWaiting() throws Exception {
     Set<String> ids = new LinkedHashSet<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (ids.size() < CLIENTS && System.nanoTime() < deadline) {
       ids.addAll(app.agent.pending());
     }
     assertEquals("requests waiting at once", CLIENTS, ids.size());
+    return ids;
+  }
+
+  @Test
+  public void moreClientsThanTheServerHasThreadsWaitAtOnceAndAllGetTheirOwnResponses() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> clients = new ArrayList<>();
+    for (int i = 0; i < CLIENTS; i++) {
+      clients.add(app.client(app.to("n/" + i)));
+    }
+    Set<String> ids = awaitAllWaiting();
 
     for (String id : ids) {
       String target = app.agent.take(id).body().split(" ")[1];
@@ -79,12 +87,7 @@ public class ThreadlessWaitTest {
     for (int i = 0; i < CLIENTS; i++) {
       clients.add(app.client(app.to("n/" + i).POST(HttpRequest.BodyPublishers.ofString("body " + i))));
     }
-    Set<String> ids = new LinkedHashSet<>();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (ids.size() < CLIENTS && System.nanoTime() < deadline) {
-      ids.addAll(app.agent.pending());
-    }
-    assertEquals("requests waiting at once", CLIENTS, ids.size());
+    Set<String> ids = awaitAllWaiting();
 
     for (String id : ids) {
       String request = app.agent.take(id).body();
