@@ -406,6 +406,11 @@ public class InMemoryExchangeStoreTest {
       hear("failure: " + failure.getMessage());
     }
 
+    @Override
+    public void onShutdown() {
+      hear("shutdown");
+    }
+
     private void hear(String what) {
       thread = Thread.currentThread().getName();
       heard.add(what);
@@ -514,6 +519,22 @@ public class InMemoryExchangeStoreTest {
       // and the waiting client hears of it:
     }
     assertEquals(List.of("failure: the request could not be delivered to the agent: client body broke"), waiter.heard);
+  }
+
+  @Test
+  public void endingTheWaitsAnswersEveryThreadlessWaiterOnceAndTheirResponsesFindNoClient() throws Exception {
+    String first = submitAndDeliver("b");
+    String second = submitAndDeliver("c");
+    RecordingWaiter one = new RecordingWaiter();
+    RecordingWaiter two = new RecordingWaiter();
+    store.awaitResponseAsync(first, Duration.ofSeconds(5), one);
+    store.awaitResponseAsync(second, Duration.ofSeconds(5), two);
+
+    store.endWaits();
+    store.endWaits();
+    assertEquals(List.of("shutdown"), one.heard);
+    assertEquals(List.of("shutdown"), two.heard);
+    assertEquals(ResponseOutcome.NO_WAITING_CLIENT, store.respond("b", first, ok()));
   }
 
   @Test

@@ -142,6 +142,7 @@ public final class StandaloneServer implements AutoCloseable {
       if (webSockets != null) {
         webSockets.shutDown(Duration.ofSeconds(2));
       }
+      store.endWaits();
       jetty.stop();
     } finally {
       if (webSockets != null) {

@@ -118,6 +118,18 @@ public class ThreadlessWaitTest {
   }
 
   @Test
+  public void aClientStillWaitingWhenTheServerStopsIsAnswered503() throws Exception {
+    CompletableFuture<HttpResponse<String>> client = app.client(app.to("never"));
+    String id = app.agent.pendingWithin(5).get(0);
+    assertEquals(200, app.agent.take(id).statusCode());
+
+    app.close();
+    HttpResponse<String> response = client.get(10, TimeUnit.SECONDS);
+    assertEquals(503, response.statusCode());
+    assertEquals("Service unavailable: the proxy is shutting down\n", response.body());
+  }
+
+  @Test
   public void aWaitThatTimesOutIsAnsweredWithGatewayTimeoutWithoutAThread() throws Exception {
     app.close();
     app = AliceApp.start(tmp.newFolder().toPath(), StandaloneServer.builder().maxThreads(THREADS)

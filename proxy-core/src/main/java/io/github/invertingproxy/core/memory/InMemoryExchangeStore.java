@@ -677,6 +677,29 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
     return exchanges.size();
   }
 
+  /**
+   * Ends every thread-less wait ({@link ResponseWaiter#onShutdown}), before the server stops: its
+   * clients are answered rather than cut off. Clients waiting with a thread end as their threads do.
+   */
+  public void endWaits() {
+    for (Exchange e : exchanges.values()) {
+      ResponseWaiter waiter;
+      synchronized (e) {
+        if (e.waiter == null || e.response != null) {
+          continue;
+        }
+        waiter = e.waiter;
+        e.waiter = null;
+        e.closed = true;
+      }
+      try {
+        waiter.onShutdown();
+      } catch (RuntimeException x) {
+        LOG.log(Level.WARNING, "answering request " + e.id + " at shutdown failed", x);
+      }
+    }
+  }
+
   @Override
   public void close() {
     timer.shutdownNow();

@@ -95,6 +95,11 @@ final class AsyncClientWait implements ResponseWaiter {
     answer(502, "Bad gateway: " + failure.getMessage());
   }
 
+  @Override
+  public void onShutdown() {
+    answer(503, "Service unavailable: the proxy is shutting down");
+  }
+
   private void answer(int status, String message) {
     response.mayWait(false);
     try {

@@ -20,4 +20,7 @@ public interface ResponseWaiter {
 
   /** The request could not be delivered to the agent. */
   void onFailure(IOException failure);
+
+  /** The proxy is shutting down: no response will come. */
+  void onShutdown();
 }
