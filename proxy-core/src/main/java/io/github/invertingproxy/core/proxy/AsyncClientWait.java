@@ -8,6 +8,7 @@ import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseWaiter;
 import io.github.invertingproxy.protocol.GoDuration;
 import java.io.IOException;
+import java.time.Duration;
 import javax.servlet.AsyncContext;
 import javax.servlet.ServletRequest;
 
@@ -17,6 +18,9 @@ import javax.servlet.ServletRequest;
  * exchange log), on whichever thread ends the wait.
  */
 final class AsyncClientWait implements ResponseWaiter {
+  /** The answer to a client when the proxy shuts down while it waits, with a thread or without. */
+  static final String SHUTTING_DOWN = "Service unavailable: the proxy is shutting down";
+
   /** Request attribute: the failure that broke a relay off, thrown by the servlet on re-dispatch. */
   static final String BROKEN_RELAY = AsyncClientWait.class.getName() + ".brokenRelay";
 
@@ -86,8 +90,7 @@ final class AsyncClientWait implements ResponseWaiter {
 
   @Override
   public void onTimeout() {
-    answer(504, "Gateway timeout: the agent of backend \"" + backendId + "\" did not start a response within "
-        + GoDuration.format(settings.responseTimeout()));
+    answer(504, gatewayTimeout(backendId, settings.responseTimeout()));
   }
 
   @Override
@@ -97,7 +100,13 @@ final class AsyncClientWait implements ResponseWaiter {
 
   @Override
   public void onShutdown() {
-    answer(503, "Service unavailable: the proxy is shutting down");
+    answer(503, SHUTTING_DOWN);
+  }
+
+  /** The answer to a client whose response did not begin in time, with a thread or without. */
+  static String gatewayTimeout(String backendId, Duration responseTimeout) {
+    return "Gateway timeout: the agent of backend \"" + backendId + "\" did not start a response within "
+        + GoDuration.format(responseTimeout);
   }
 
   private void answer(int status, String message) {

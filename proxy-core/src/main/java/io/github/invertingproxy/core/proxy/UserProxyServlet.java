@@ -16,7 +16,6 @@ import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.core.websocket.WebSocketHandshake;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.ChannelFrame;
-import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MalformedMessageException;
 import java.io.IOException;
 import java.time.Clock;
@@ -179,8 +178,7 @@ public final class UserProxyServlet extends HttpServlet {
       }
       if (relayed.isEmpty()) {
         status = 504;
-        PlainText.send(response, 504, "Gateway timeout: the agent of backend \"" + backend.id()
-            + "\" did not start a response within " + GoDuration.format(settings.responseTimeout()));
+        PlainText.send(response, 504, AsyncClientWait.gatewayTimeout(backend.id(), settings.responseTimeout()));
         return;
       }
       if (relayed.get().failure() != null) {
@@ -192,7 +190,7 @@ public final class UserProxyServlet extends HttpServlet {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       status = 503;
-      PlainText.send(response, 503, "Service unavailable: the proxy is shutting down");
+      PlainText.send(response, 503, AsyncClientWait.SHUTTING_DOWN);
     } finally {
       if (handshake.requested()) {
         webSockets.forget(id);
