@@ -29,6 +29,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -683,20 +685,7 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
    */
   public void endWaits() {
     for (Exchange e : exchanges.values()) {
-      ResponseWaiter waiter;
-      synchronized (e) {
-        if (e.waiter == null || e.response != null) {
-          continue;
-        }
-        waiter = e.waiter;
-        e.waiter = null;
-        e.closed = true;
-      }
-      try {
-        waiter.onShutdown();
-      } catch (RuntimeException x) {
-        LOG.log(Level.WARNING, "answering request " + e.id + " at shutdown failed", x);
-      }
+      endWait(e, x -> true, ResponseWaiter::onShutdown, "answering at shutdown");
     }
   }
 
@@ -798,11 +787,21 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
 
   /** Ends the thread-less wait of {@code e} once its time is up, as {@link #await} does for a thread's. */
   private static void expireWait(Exchange e, long now) {
+    // Never while the agent's thread still writes the request: the wait starts when it is done.
+    endWait(e, x -> !x.writing
+        && now - ((x.deliveredNanos != 0 ? x.deliveredNanos : x.waitStartNanos) + x.maxWaitNanos) >= 0,
+        ResponseWaiter::onTimeout, "answering a timed-out wait for");
+  }
+
+  /**
+   * Ends the thread-less wait of {@code e}, when it still waits for a response to begin and
+   * {@code due} (asked under its lock) says so, by giving its waiter to {@code answer}; the exchange
+   * then takes no response any more.
+   */
+  private static void endWait(Exchange e, Predicate<Exchange> due, Consumer<ResponseWaiter> answer, String what) {
     ResponseWaiter waiter;
     synchronized (e) {
-      // Never while the agent's thread still writes the request: the wait starts when it is done.
-      if (e.waiter == null || e.response != null || e.writing
-          || now - ((e.deliveredNanos != 0 ? e.deliveredNanos : e.waitStartNanos) + e.maxWaitNanos) < 0) {
+      if (e.waiter == null || e.response != null || !due.test(e)) {
         return;
       }
       waiter = e.waiter;
@@ -810,9 +809,9 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       e.closed = true;
     }
     try {
-      waiter.onTimeout();
+      answer.accept(waiter);
     } catch (RuntimeException x) {
-      LOG.log(Level.WARNING, "answering a timed-out wait for request " + e.id + " failed", x);
+      LOG.log(Level.WARNING, what + " request " + e.id + " failed", x);
     }
   }
 

@@ -126,7 +126,7 @@ final class ClientRequest implements ExchangeRequest {
    * @throws IOException when the client's body broke off
    */
   ClientRequest withBodyInMemory(int maxBytes) throws IOException {
-    if (body != null || !(framing instanceof BodyFraming.Length l) || l.length() > maxBytes) {
+    if (body != null || !(framing instanceof BodyFraming.Length l) || !framing.knownAtMost(maxBytes)) {
       return this;
     }
     byte[] read = servletRequest.getInputStream().readNBytes((int) l.length());
