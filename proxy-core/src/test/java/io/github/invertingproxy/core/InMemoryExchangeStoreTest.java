@@ -157,11 +157,11 @@ public class InMemoryExchangeStoreTest {
     };
   }
 
-  @Test
-  public void clientStaysWhileTheAgentReadsItsRequestAndItsWaitStartsAfterward() throws Exception {
-    CountDownLatch writing = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    String id = store.submit("b", slowRequest(writing, release, null));
+  /**
+   * The agent takes request {@code id} (a {@link #slowRequest}) and writes it on a thread of its own;
+   * returns once the write began ({@code writing} opened), with the write's end.
+   */
+  private CompletableFuture<Void> agentStartsWriting(String id, CountDownLatch writing) throws Exception {
     ExchangeRequest taken = store.take("b", id).orElseThrow();
     CompletableFuture<Void> agent = CompletableFuture.runAsync(() -> {
       try {
@@ -171,6 +171,15 @@ public class InMemoryExchangeStoreTest {
       }
     });
     assertTrue(writing.await(5, TimeUnit.SECONDS));
+    return agent;
+  }
+
+  @Test
+  public void clientStaysWhileTheAgentReadsItsRequestAndItsWaitStartsAfterward() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    String id = store.submit("b", slowRequest(writing, release, null));
+    CompletableFuture<Void> agent = agentStartsWriting(id, writing);
     CompletableFuture<Long> client = CompletableFuture.supplyAsync(() -> {
       try {
         long start = System.nanoTime();
@@ -486,23 +495,14 @@ public class InMemoryExchangeStoreTest {
     CountDownLatch writing = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     String id = store.submit("b", slowRequest(writing, release, null));
-    ExchangeRequest taken = store.take("b", id).orElseThrow();
-    Thread agentThread = new Thread(() -> {
-      try {
-        taken.writeTo(new ByteArrayOutputStream());
-      } catch (IOException e) {
-        throw new AssertionError(e);
-      }
-    }, "agent");
-    agentThread.start();
-    assertTrue(writing.await(5, TimeUnit.SECONDS));
+    CompletableFuture<Void> agent = agentStartsWriting(id, writing);
     RecordingWaiter waiter = new RecordingWaiter();
     store.awaitResponseAsync(id, Duration.ofMillis(100), waiter);
 
     Thread.sleep(400); // well past the wait, but the agent still reads the request
     assertEquals(List.of(), waiter.heard);
     release.countDown();
-    agentThread.join(5000);
+    agent.get(5, TimeUnit.SECONDS);
     assertEquals(ResponseOutcome.RELAYED, store.respond("b", id, ok()));
     assertEquals(List.of("response"), waiter.heard);
   }
