@@ -8,21 +8,27 @@ import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.RequestHead;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentLengthStrategy;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.impl.DefaultContentLengthStrategy;
+import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
 import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.http.message.MessageSupport;
+import org.apache.hc.core5.http.message.StatusLine;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
 
 /**
@@ -32,7 +38,7 @@ import org.apache.hc.core5.http.protocol.HttpCoreContext;
  */
 final class BackendClient implements Closeable {
   /** Methods that a stale keep-alive connection may be retried for, as Go's transport does. */
-  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+  static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
   /**
    * Frames a replayed body as the client's request did, rather than as httpcore5 reads the headers,
@@ -105,10 +111,7 @@ final class BackendClient implements Closeable {
         throw BackendFailure.unreachable(pool.origin(), e);
       }
       StreamedRequestBody body = hasBody ? new StreamedRequestBody(request) : null;
-      ClassicHttpRequest replay = new BasicClassicHttpRequest(head.method(), (HttpHost) null, head.target());
-      for (HeaderField f : head.headers()) {
-        replay.addHeader(new BasicHeader(f.name(), f.value()));
-      }
+      ClassicHttpRequest replay = replayOf(head);
       replay.setEntity(body);
       Deadline deadline = new Deadline(lease);
       HttpCoreContext context = HttpCoreContext.create();
@@ -135,19 +138,81 @@ final class BackendClient implements Closeable {
     }
   }
 
+  /**
+   * Reads the response to a request that {@link BackendLoop} sent and then handed over with its
+   * connection, from its first byte, as {@link #send} would have; interim 1xx responses are skipped.
+   *
+   * @param giveBack where the connection goes when it can serve another request (the selector)
+   * @param head the request as sent, which decides whether the response has a body and keeps the connection
+   * @param remaining what is left of the forwarding timeout; zero for none
+   * @throws BackendFailure when no usable response head arrives
+   */
+  BackendExchange receive(SocketChannel channel, byte[] readSoFar, Consumer<SocketChannel> giveBack, RequestHead head,
+      Duration remaining) throws BackendFailure {
+    ConnectionPool.Lease lease;
+    try {
+      lease = pool.adopt(channel, readSoFar, giveBack);
+    } catch (IOException | RuntimeException e) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // Failing anyway.
+      }
+      throw BackendFailure.failed(pool.origin(), e);
+    }
+    ClassicHttpRequest sent = replayOf(head);
+    Deadline deadline = new Deadline(lease, remaining);
+    try {
+      lease.setSocketTimeout(Duration.ZERO);
+      DefaultBHttpClientConnection connection = lease.connection();
+      ClassicHttpResponse response;
+      do {
+        response = connection.receiveResponseHeader();
+        if (response.getCode() < 100) {
+          throw new ProtocolException("Invalid response: " + new StatusLine(response));
+        }
+      } while (response.getCode() < 200 && response.getCode() != 101);
+      if (MessageSupport.canResponseHaveBody(head.method(), response)) {
+        connection.receiveResponseEntity(response);
+      }
+      return new Http1Exchange(pool.origin(), sent, response, null, lease, HttpCoreContext.create(), executor, deadline);
+    } catch (IOException | HttpException | RuntimeException e) {
+      deadline.cancel();
+      lease.discard();
+      if (deadline.expired()) {
+        throw BackendFailure.timedOut(pool.origin(), forwardingTimeout, e);
+      }
+      throw BackendFailure.failed(pool.origin(), e);
+    }
+  }
+
+  /** {@code head} as httpcore5 sends it: target as given, every field in order. */
+  private static ClassicHttpRequest replayOf(RequestHead head) {
+    ClassicHttpRequest replay = new BasicClassicHttpRequest(head.method(), (HttpHost) null, head.target());
+    for (HeaderField f : head.headers()) {
+      replay.addHeader(new BasicHeader(f.name(), f.value()));
+    }
+    return replay;
+  }
+
   /** The --request-forwarding-timeout of one exchange: when it passes, the connection is cut. */
   final class Deadline {
     private final AtomicBoolean expired = new AtomicBoolean();
     private final ScheduledFuture<?> task;
 
     private Deadline(ConnectionPool.Lease lease) {
-      if (forwardingTimeout.isZero()) {
+      this(lease, forwardingTimeout);
+    }
+
+    /** @param timeout zero for none */
+    private Deadline(ConnectionPool.Lease lease, Duration timeout) {
+      if (timeout.isZero()) {
         task = null;
       } else {
         task = timer.schedule(() -> {
           expired.set(true);
           lease.discard();
-        }, forwardingTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
       }
     }
 

@@ -9,15 +9,17 @@ import io.github.invertingproxy.websocket.Pongs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
@@ -61,6 +63,9 @@ final class ChannelSocket implements FrameHandler {
   private volatile long lastReceivedNanos = System.nanoTime();
   private volatile long lastPingNanos = System.nanoTime();
   private volatile long openedNanos;
+  /** Response frames handed to Jetty and not yet written, and when the last write ended. */
+  private final AtomicInteger unwritten = new AtomicInteger();
+  private volatile long lastWrittenNanos;
   private final MessageAssembler assembler = new MessageAssembler(ChannelFrame.MAX_FRAME_BYTES);
 
   /** @param idleTimeout the connection's own idle timeout, a backstop behind {@link #watch} */
@@ -88,26 +93,54 @@ final class ChannelSocket implements FrameHandler {
    *     writing; the caller then posts the response with {@code agent/response}
    */
   boolean send(String id, byte[] response) {
-    CoreSession s = session;
-    if (s == null || !isOpen()) {
-      return false;
-    }
-    FutureCallback written = new FutureCallback();
-    s.sendFrame(new Frame(OpCode.BINARY, ChannelFrame.encode(new ChannelFrame.Response(id, response))), written, false);
+    CompletableFuture<Boolean> written = new CompletableFuture<>();
+    send(id, response, written::complete);
     try {
-      written.get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
+      return written.get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      LOG.log(Level.FINE, "the channel closed while a response was written", e.getCause());
       return false;
     } catch (TimeoutException e) {
       // A proxy that reads nothing for this long is gone; the response goes another way.
-      failure = e;
-      s.abort();
+      stuck(e);
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
+    }
+  }
+
+  /**
+   * Sends the response to request {@code id} in one frame without waiting; {@code done} hears true
+   * once it is written, or false when it was not sent (as for {@link #send(String, byte[])}), on the
+   * thread that ends the write. A write that takes longer than {@link #WRITE_TIMEOUT} is ended by
+   * {@link #watch}, which aborts the socket.
+   */
+  void send(String id, byte[] response, Consumer<Boolean> done) {
+    CoreSession s = session;
+    if (s == null || !isOpen()) {
+      done.accept(false);
+      return;
+    }
+    if (unwritten.getAndIncrement() == 0) {
+      lastWrittenNanos = System.nanoTime();
+    }
+    Frame frame = new Frame(OpCode.BINARY, ChannelFrame.encode(new ChannelFrame.Response(id, response)));
+    s.sendFrame(frame, Callback.from(() -> {
+      lastWrittenNanos = System.nanoTime();
+      unwritten.decrementAndGet();
+      done.accept(true);
+    }, x -> {
+      unwritten.decrementAndGet();
+      LOG.log(Level.FINE, "the channel closed while a response was written", x);
+      done.accept(false);
+    }), false);
+  }
+
+  private void stuck(TimeoutException e) {
+    CoreSession s = session;
+    failure = e;
+    if (s != null) {
+      s.abort();
     }
   }
 
@@ -143,6 +176,11 @@ final class ChannelSocket implements FrameHandler {
       return;
     }
     long now = System.nanoTime();
+    // Frames are written in order: no write ended for this long means the oldest one is stuck.
+    if (unwritten.get() > 0 && now - lastWrittenNanos >= WRITE_TIMEOUT.toNanos()) {
+      stuck(new TimeoutException("no response frame written for " + WRITE_TIMEOUT.toSeconds() + " s"));
+      return;
+    }
     if (now - lastReceivedNanos >= idle.toNanos()) {
       close(CloseStatus.SHUTDOWN, "nothing from the proxy, not even a pong, for " + idle.toSeconds() + " s");
     } else if (now - lastReceivedNanos >= ping.toNanos() && now - lastPingNanos >= ping.toNanos()) {

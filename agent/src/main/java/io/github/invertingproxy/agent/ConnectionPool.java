@@ -2,10 +2,14 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -15,6 +19,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -23,6 +28,8 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
+import org.apache.hc.core5.http.impl.io.SocketHolder;
+import org.apache.hc.core5.http.io.SessionInputBuffer;
 import org.apache.hc.core5.http.ContentLengthStrategy;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
@@ -102,6 +109,30 @@ final class ConnectionPool implements Closeable {
     return new Lease(connection, false);
   }
 
+  /**
+   * Takes over a connection that {@link BackendLoop} opened and sent a request on: blocking again, with
+   * the bytes already read of the response put back in front, so that it is read from its first byte.
+   *
+   * @param giveBack takes the connection when it is released for reuse with nothing left unread, in
+   *     place of this pool
+   */
+  Lease adopt(SocketChannel channel, byte[] readSoFar, Consumer<SocketChannel> giveBack) throws IOException {
+    if (tls != null) {
+      throw new IllegalStateException("a TLS pool cannot adopt a plain connection");
+    }
+    Adopted connection = new Adopted(http1Config, outgoingLength, channel, giveBack);
+    connection.bind(readSoFar);
+    leased.add(connection);
+    synchronized (this) {
+      if (closed) {
+        leased.remove(connection);
+        connection.close(CloseMode.IMMEDIATE);
+        throw new IOException("connection pool for " + origin + " is closed");
+      }
+    }
+    return new Lease(connection, false);
+  }
+
   /** True when the peer closed the connection (or sent something unasked) while it was idle. */
   private static boolean isStale(DefaultBHttpClientConnection connection) {
     try {
@@ -141,6 +172,10 @@ final class ConnectionPool implements Closeable {
 
   private void release(DefaultBHttpClientConnection connection, boolean reusable) {
     leased.remove(connection);
+    if (connection instanceof Adopted adopted && reusable && connection.isOpen() && adopted.allRead()) {
+      adopted.giveBack.accept(adopted.channel);
+      return;
+    }
     if (reusable && connection.isOpen()) {
       synchronized (this) {
         if (!closed && idle.size() < maxIdle) {
@@ -252,6 +287,43 @@ final class ConnectionPool implements Closeable {
       }
       connection.close(CloseMode.IMMEDIATE);
       ConnectionPool.this.release(connection, false);
+    }
+  }
+
+  /** A connection whose first bytes were read before it came here; it goes back where it came from. */
+  private static final class Adopted extends DefaultBHttpClientConnection {
+    final SocketChannel channel;
+    final Consumer<SocketChannel> giveBack;
+    private ByteArrayInputStream prefix;
+    private volatile SessionInputBuffer buffer;
+
+    Adopted(Http1Config config, ContentLengthStrategy outgoingLength, SocketChannel channel,
+        Consumer<SocketChannel> giveBack) {
+      super(config, null, null, null, outgoingLength, null, null);
+      this.channel = channel;
+      this.giveBack = giveBack;
+    }
+
+    void bind(byte[] readSoFar) throws IOException {
+      prefix = new ByteArrayInputStream(readSoFar);
+      bind(new SocketHolder(channel.socket()) {
+        @Override
+        protected InputStream getInputStream(Socket s) throws IOException {
+          return new SequenceInputStream(prefix, super.getInputStream(s));
+        }
+      });
+    }
+
+    @Override
+    protected InputStream createContentInputStream(long length, SessionInputBuffer buffer, InputStream in) {
+      this.buffer = buffer;
+      return super.createContentInputStream(length, buffer, in);
+    }
+
+    /** True when no byte was read ahead of the response: none left of the prefix, none buffered. */
+    boolean allRead() {
+      SessionInputBuffer b = buffer;
+      return b != null && b.length() == 0 && prefix.available() == 0;
     }
   }
 

@@ -90,6 +90,8 @@ public final class ForwardingAgent implements Closeable {
   private HealthCheck healthCheck;
   private ProxyClient proxy;
   private ThreadPoolExecutor requests;
+  private RequestForwarder forwarder;
+  private BackendLoop backendLoop;
   private final RecentRequestIds startedIds = new RecentRequestIds(RecentRequestIds.DEFAULT_CAPACITY);
   private Dialer dialer;
   private volatile AgentWebSockets webSockets;
@@ -203,7 +205,7 @@ public final class ForwardingAgent implements Closeable {
       }
       SessionCookies sessions = sessionOptions == null ? null : new SessionCookies(sessionOptions.cookieName,
           sessionOptions.timeout, sessionOptions.limit, !disableSslForTest, Clock.systemUTC());
-      RequestForwarder forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials,
+      forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials,
           new ExchangeRewrites(sessions, new HtmlInjection(htmlSnippets)));
       if (chainRequests) {
         forwarder.acceptNextRequests(() -> !closing);
@@ -231,10 +233,20 @@ public final class ForwardingAgent implements Closeable {
       requests.allowCoreThreadTimeOut(true);
       if (channel) {
         ThreadPoolExecutor requestThreads = requests;
+        if (!forceHttp2 && !target.tls()) {
+          try {
+            backendLoop = new BackendLoop(target, BACKEND_CONNECT_TIMEOUT, requestForwardingTimeout, requestThreads,
+                new SmallResponseReader(ChannelFrame.MAX_BODY_BYTES, MessageLimits.DEFAULT), maxConcurrentRequests,
+                idleLimit);
+          } catch (IOException e) {
+            throw new IllegalStateException("cannot open a selector for the backend: " + e.getMessage(), e);
+          }
+          forwarder.backendLoop(backendLoop);
+        }
         proxyChannel = new ProxyChannel(proxyUrl.webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
           // An id a poll listed as well is forwarded once, whichever way came first.
           if (startedIds.markStarted(request.id())) {
-            requestThreads.execute(() -> forwarder.forward(request, via));
+            forwarder.forward(request, via, requestThreads);
           }
         }, timer);
         features.add(AgentFeatures.CHANNEL);
@@ -353,6 +365,16 @@ public final class ForwardingAgent implements Closeable {
         // No more requests come over it; those in flight answer with agent/response.
         step("closing the channel", proxyChannel::close);
       }
+      if (backendLoop != null) {
+        try {
+          // Those with the selector go on to the request threads, or are answered, first.
+          if (!forwarder.awaitSelectorExchanges(shutdownGracePeriod)) {
+            LOG.warning("requests still with the backend selector after " + GoDuration.format(shutdownGracePeriod));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       requests.shutdown();
       if (webSockets != null) {
         // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
@@ -372,6 +394,9 @@ public final class ForwardingAgent implements Closeable {
       requests.shutdownNow();
       step("closing proxy connections", proxyPool::close);
       step("closing backend connections", backendPool::close);
+      if (backendLoop != null) {
+        step("stopping the backend selector", backendLoop::close);
+      }
       step("closing the backend client", backendClient::close);
       timer.shutdownNow();
       try {

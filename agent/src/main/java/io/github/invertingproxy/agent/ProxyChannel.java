@@ -58,7 +58,7 @@ final class ProxyChannel implements Closeable {
    * @param uri the proxy's {@code agent/channel} as {@code ws://} or {@code wss://}
    * @param proxy the agent's calls, for their {@code Host} and fields
    * @param requests takes each request that arrives, with the socket it came over; called on Jetty's
-   *     threads, so must hand the request on rather than forward it there
+   *     threads, so must never wait: hand the request on, or send it without waiting
    * @param timer where the keepalive pings are scheduled
    */
   ProxyChannel(URI uri, ProxyClient proxy, Dialer dialer, BiConsumer<ChannelFrame.Request, ChannelSocket> requests,

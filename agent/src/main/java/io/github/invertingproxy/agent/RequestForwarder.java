@@ -8,14 +8,20 @@ import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.HopByHopHeaders;
+import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,6 +39,9 @@ final class RequestForwarder {
   private final boolean stripCredentials;
   private final ExchangeRewrites rewrites;
   private volatile AgentWebSockets webSockets;
+  private volatile BackendLoop loop;
+  /** Requests with the selector or its channel write; see {@link #awaitSelectorExchanges}. */
+  private final AtomicInteger selectorExchanges = new AtomicInteger();
   private volatile BooleanSupplier acceptNext = () -> false;
 
   RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials) {
@@ -98,6 +107,15 @@ final class RequestForwarder {
     forwardAll(received, started);
   }
 
+  /**
+   * Sends small requests that came over the channel to the backend through {@code loop}, without a
+   * thread per exchange (plain HTTP/1.1 backends only); null: every request takes a thread.
+   */
+  RequestForwarder backendLoop(BackendLoop loop) {
+    this.loop = loop;
+    return this;
+  }
+
   private void forwardAll(FetchedRequest first, long started) {
     FetchedRequest fetched = first;
     while (fetched != null) {
@@ -106,24 +124,183 @@ final class RequestForwarder {
     }
   }
 
+  /**
+   * Forwards a request that came whole over the channel {@code via}; called on the channel's reader,
+   * so it never waits. The request goes to the backend through the selector when it can (see
+   * {@link #backendLoop}); whatever may wait (another request, a streamed response, a post to the
+   * proxy) goes to {@code threads}.
+   */
+  void forward(ChannelFrame.Request request, ChannelSocket via, Executor threads) {
+    BackendLoop selector = loop;
+    if (selector == null) {
+      threads.execute(() -> forward(request, via));
+      return;
+    }
+    long started = System.nanoTime();
+    FetchedRequest received;
+    try {
+      received = FetchedRequest.received(request, via);
+    } catch (IOException e) {
+      LOG.warning(() -> "request " + shortId(request.id()) + ": not forwarded: " + e.getMessage());
+      return;
+    }
+    RequestHead original = received.message().head();
+    AgentWebSockets ws = webSockets;
+    BodyFraming framing = received.message().framing();
+    if (ws != null && ws.wants(original) || original.method().equalsIgnoreCase("CONNECT")
+        || !framing.knownAtMost(ChannelFrame.MAX_BODY_BYTES)) {
+      threads.execute(() -> forwardAll(received, started));
+      return;
+    }
+    logReceived(received);
+    ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, received.userId()), received.userId());
+    RequestHead sent = rewrite.request();
+    byte[] wire;
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+      MessageWriter.writeHead(out, sent);
+      received.message().body().transferTo(out);
+      wire = out.toByteArray();
+    } catch (IOException e) {
+      // The body is in memory: reading it does not fail, but should it, the blocking way says why.
+      threads.execute(() -> forwardAll(received, started));
+      return;
+    }
+    received.bodyConsumed();
+    selectorExchanges.incrementAndGet();
+    boolean retryable = framing instanceof BodyFraming.None && BackendClient.IDEMPOTENT.contains(sent.method());
+    boolean taken = selector.exchange(wire, sent.method().equalsIgnoreCase("HEAD"), retryable,
+        new BackendLoop.Listener() {
+          @Override
+          public void completed(SmallResponseReader.Result response, byte[] body) {
+            SerializedResponse relayed;
+            String failure = null;
+            try {
+              relayed = rewrite.response(SerializedResponse.whole(response, body), selector.origin());
+            } catch (BackendFailure e) {
+              failure = e.getMessage();
+              relayed = badGateway(failure);
+            }
+            sendBack(received, relayed, failure, started, threads);
+          }
+
+          @Override
+          public void handedOff(SocketChannel channel, byte[] readSoFar, Duration remaining) {
+            handOver(threads, () -> forwardAll(respondAfterHandOff(received, rewrite, channel, readSoFar, remaining,
+                started), System.nanoTime()));
+          }
+
+          @Override
+          public void failed(BackendFailure failure) {
+            LOG.log(Level.FINE, "request " + shortId(received.id()) + ": " + failure.getMessage(), failure.getCause());
+            sendBack(received, badGateway(failure.getMessage()), failure.getMessage(), started, threads);
+          }
+        });
+    if (!taken) {
+      handOver(threads, () -> forwardAll(received, started));
+    }
+  }
+
+  /**
+   * Waits up to {@code timeout} until no request is with the selector or its channel write any more:
+   * each has been answered, or handed to the request threads. True when none is left.
+   */
+  boolean awaitSelectorExchanges(Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (selectorExchanges.get() > 0) {
+      if (System.nanoTime() - end >= 0) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
+  }
+
+  /** Ends a request's time with the selector by giving the rest of its work to {@code threads}. */
+  private void handOver(Executor threads, Runnable rest) {
+    try {
+      threads.execute(rest);
+    } catch (RejectedExecutionException e) {
+      LOG.warning("a request's response was dropped: the agent is stopping");
+    } finally {
+      selectorExchanges.decrementAndGet();
+    }
+  }
+
+  /**
+   * Sends a response back without waiting: over the request's channel when it fits a frame, else
+   * (or when the channel fails it) with {@code agent/response} on {@code threads}.
+   */
+  private void sendBack(FetchedRequest fetched, SerializedResponse response, String failure, long started,
+      Executor threads) {
+    fetched.close();
+    ChannelSocket via = fetched.channel();
+    RequestHead original = fetched.message().head();
+    if (via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
+      SerializedResponse whole;
+      String why = failure;
+      try {
+        whole = response.readWhole();
+      } catch (IOException e) {
+        why = "backend's response broke off: " + e.getMessage();
+        whole = badGateway(why);
+      }
+      SerializedResponse sent = whole;
+      String outcome = why;
+      via.send(fetched.id(), whole.toByteArray(), written -> {
+        if (written) {
+          logOutcome(summary(fetched.id(), original, sent, started), 200, outcome);
+          selectorExchanges.decrementAndGet();
+        } else {
+          // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
+          handOver(threads, () -> forwardAll(post(fetched.id(), original, null, sent, outcome, started),
+              System.nanoTime()));
+        }
+      });
+      return;
+    }
+    handOver(threads, () -> forwardAll(post(fetched.id(), original, null, response, failure, started),
+        System.nanoTime()));
+  }
+
+  /** Reads the response that the selector handed over with its connection, and sends it back; blocking. */
+  private FetchedRequest respondAfterHandOff(FetchedRequest fetched, ExchangeRewrites.Exchange rewrite,
+      SocketChannel channel, byte[] readSoFar, Duration remaining, long started) {
+    BackendExchange exchange = null;
+    try {
+      SerializedResponse response;
+      String failure = null;
+      try {
+        exchange = backend.receive(channel, readSoFar, loop::takeBack, rewrite.request(), remaining);
+        response = rewrite.response(exchange.serialize(), backend.origin());
+      } catch (BackendFailure e) {
+        failure = e.getMessage();
+        LOG.log(Level.FINE, "request " + shortId(fetched.id()) + ": " + failure, e.getCause());
+        response = badGateway(failure);
+      }
+      return respond(fetched, exchange, response, failure, started);
+    } finally {
+      fetched.close();
+      if (exchange != null) {
+        exchange.close();
+      }
+    }
+  }
+
   /** Forwards one request; returns the next one when the proxy's answer carried it, else null. */
   private FetchedRequest forward(FetchedRequest fetched, long started) {
     String id = fetched.id();
     RequestHead original = fetched.message().head();
-    if (LOG.isLoggable(Level.FINE)) {
-      LOG.fine("request " + shortId(id) + ": " + original.method() + " " + original.path() + " for user \""
-          + fetched.userId() + "\", queued at the proxy for "
-          + Duration.between(fetched.startTime(), Instant.now()).toMillis() + " ms");
-    }
+    logReceived(fetched);
     AgentWebSockets ws = webSockets;
     if (ws != null && ws.wants(original)) {
       serveWebSocket(ws, id, original, fetched);
       return null;
     }
     BackendExchange exchange = null;
-    SerializedResponse response;
-    String failure = null;
     try {
+      SerializedResponse response;
+      String failure = null;
       try {
         ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
         exchange = backend.send(rewrite.request(), fetched.message());
@@ -134,39 +311,69 @@ final class RequestForwarder {
       } catch (BackendFailure e) {
         failure = e.getMessage();
         LOG.log(Level.FINE, "request " + shortId(id) + ": " + failure, e.getCause());
-        response = SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
+        response = badGateway(failure);
       }
-      // The request is read; its proxy connection can serve other calls while the response streams.
-      fetched.close();
-      ChannelSocket via = fetched.channel();
-      if (via != null && via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
-        try {
-          response = response.readWhole();
-        } catch (IOException e) {
-          failure = brokeOff(exchange, "backend's response broke off: " + e.getMessage());
-          response = SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
-        }
-        if (via.send(id, response.toByteArray())) {
-          logOutcome(summary(id, original, response, started), 200, failure);
-          return null;
-        }
-        // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
-      }
-      ProxyClient.Posted posted;
-      try {
-        posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
-      } catch (IOException e) {
-        String why = brokeOff(exchange, e.getMessage());
-        LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
-        return null;
-      }
-      logOutcome(summary(id, original, response, started), posted.status(), failure);
-      return posted.next();
+      return respond(fetched, exchange, response, failure, started);
     } finally {
       fetched.close();
       if (exchange != null) {
         exchange.close();
       }
+    }
+  }
+
+  /**
+   * Sends a response back, waiting: over the request's channel when it fits a frame, else with
+   * {@code agent/response}. Returns the next request when the proxy's answer carried one, else null.
+   */
+  private FetchedRequest respond(FetchedRequest fetched, BackendExchange exchange, SerializedResponse response,
+      String failure, long started) {
+    String id = fetched.id();
+    RequestHead original = fetched.message().head();
+    // The request is read; its proxy connection can serve other calls while the response streams.
+    fetched.close();
+    ChannelSocket via = fetched.channel();
+    if (via != null && via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
+      try {
+        response = response.readWhole();
+      } catch (IOException e) {
+        failure = brokeOff(exchange, "backend's response broke off: " + e.getMessage());
+        response = badGateway(failure);
+      }
+      if (via.send(id, response.toByteArray())) {
+        logOutcome(summary(id, original, response, started), 200, failure);
+        return null;
+      }
+      // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
+    }
+    return post(id, original, exchange, response, failure, started);
+  }
+
+  /** Posts a response with {@code agent/response}; returns the next request when the answer carried one. */
+  private FetchedRequest post(String id, RequestHead original, BackendExchange exchange, SerializedResponse response,
+      String failure, long started) {
+    ProxyClient.Posted posted;
+    try {
+      posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
+    } catch (IOException e) {
+      String why = brokeOff(exchange, e.getMessage());
+      LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
+      return null;
+    }
+    logOutcome(summary(id, original, response, started), posted.status(), failure);
+    return posted.next();
+  }
+
+  private static SerializedResponse badGateway(String failure) {
+    return SerializedResponse.ofText(502, "Bad Gateway", "inverting-proxy agent: " + failure + "\n");
+  }
+
+  private static void logReceived(FetchedRequest fetched) {
+    if (LOG.isLoggable(Level.FINE)) {
+      RequestHead original = fetched.message().head();
+      LOG.fine("request " + shortId(fetched.id()) + ": " + original.method() + " " + original.path() + " for user \""
+          + fetched.userId() + "\", queued at the proxy for "
+          + Duration.between(fetched.startTime(), Instant.now()).toMillis() + " ms");
     }
   }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.protocol.BodyFraming;
 import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.HopByHopHeaders;
 import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ResponseHead;
 import java.io.ByteArrayInputStream;
@@ -78,6 +79,17 @@ final class SerializedResponse implements HttpEntity {
     this.trailers = Headers::empty;
     this.fixedBody = fixedBody;
     this.availableIsBuffered = true;
+  }
+
+  /**
+   * A small response that the backend sent whole ({@link BackendLoop}): its end-to-end fields, and
+   * the body framed by its length as the backend's Content-Length did.
+   */
+  static SerializedResponse whole(SmallResponseReader.Result response, byte[] body) {
+    Headers headers = HopByHopHeaders.strip(response.headers());
+    BodyFraming framing = body.length == 0 ? BodyFraming.NONE : new BodyFraming.Length(body.length);
+    return new SerializedResponse(new ResponseHead(response.status(), response.reason(), headers), framing,
+        new ByteArrayInputStream(body), Headers::empty, true);
   }
 
   /** A response the agent makes itself, such as a 502 when the backend cannot be reached. */

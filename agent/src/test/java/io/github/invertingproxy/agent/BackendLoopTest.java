@@ -1,0 +1,292 @@
+package io.github.invertingproxy.agent;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.MessageLimits;
+import io.github.invertingproxy.protocol.RequestHead;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/** The selector's exchanges against a real backend on a raw socket. */
+public class BackendLoopTest {
+  private static final String GET = "GET /a HTTP/1.1\r\nHost: b\r\n\r\n";
+
+  private final ExecutorService connector = Executors.newCachedThreadPool();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private RawBackend backend;
+  private BackendLoop loop;
+
+  @Before
+  public void start() throws Exception {
+    backend = new RawBackend();
+    loop = loop(Origin.parseBackend(backend.hostAndPort()), Duration.ZERO, 8);
+  }
+
+  @After
+  public void stop() throws Exception {
+    loop.close();
+    backend.close();
+    connector.shutdownNow();
+    timer.shutdownNow();
+  }
+
+  private BackendLoop loop(Origin origin, Duration forwardingTimeout, int maxInFlight) throws IOException {
+    return new BackendLoop(origin, Duration.ofSeconds(5), forwardingTimeout, connector,
+        new SmallResponseReader(64 * 1024, MessageLimits.DEFAULT), maxInFlight, 4);
+  }
+
+  /** How one exchange ended. */
+  private static final class Outcome implements BackendLoop.Listener {
+    final CompletableFuture<Object> ended = new CompletableFuture<>();
+    volatile SmallResponseReader.Result response;
+    volatile byte[] body;
+    volatile SocketChannel channel;
+    volatile byte[] readSoFar;
+    volatile String thread;
+
+    @Override
+    public void completed(SmallResponseReader.Result response, byte[] body) {
+      this.response = response;
+      this.body = body;
+      thread = Thread.currentThread().getName();
+      ended.complete("completed");
+    }
+
+    @Override
+    public void handedOff(SocketChannel channel, byte[] readSoFar, Duration remaining) {
+      this.channel = channel;
+      this.readSoFar = readSoFar;
+      ended.complete("handed off");
+    }
+
+    @Override
+    public void failed(BackendFailure failure) {
+      ended.complete(failure);
+    }
+
+    Object await() throws Exception {
+      return ended.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private Outcome exchange(String request, boolean retryable) throws Exception {
+    Outcome outcome = new Outcome();
+    assertTrue(loop.exchange(request.getBytes(StandardCharsets.ISO_8859_1), false, retryable, outcome));
+    outcome.await();
+    return outcome;
+  }
+
+  @Test
+  public void aSmallResponseArrivesWholeOnTheSelectorsThread() throws Exception {
+    backend.respondWith("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello");
+
+    Outcome o = exchange(GET, true);
+
+    assertEquals("completed", o.await());
+    assertEquals(200, o.response.status());
+    assertEquals("1", o.response.headers().first("X-A").orElseThrow());
+    assertEquals("hello", new String(o.body, StandardCharsets.US_ASCII));
+    assertEquals("inverting-proxy-agent-backend-selector", o.thread);
+    assertEquals(GET, backend.awaitRequest(Duration.ofSeconds(5)).rawText());
+    assertEquals(0, loop.inFlight());
+  }
+
+  @Test
+  public void theConnectionIsKeptForTheNextExchange() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertEquals("completed", exchange(GET, true).await());
+    }
+    assertEquals(1, backend.connections());
+    assertEquals(1, loop.idleCount());
+  }
+
+  @Test
+  public void aConnectionTheBackendAsksToCloseIsNotKept() throws Exception {
+    backend.respondWith("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    assertEquals("completed", exchange(GET, true).await());
+    assertEquals("completed", exchange(GET, true).await());
+    assertEquals(2, backend.connections());
+  }
+
+  @Test
+  public void aStreamedResponseIsHandedOverForTheBlockingClientToReadFromItsFirstByte() throws Exception {
+    String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n";
+    backend.respondWith(chunked);
+
+    Outcome o = exchange(GET, true);
+
+    assertEquals("handed off", o.await());
+    assertTrue(o.channel.isBlocking());
+    assertTrue(new String(o.readSoFar, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200 OK\r\n"));
+    ConnectionPool pool = new ConnectionPool(loop.origin(), false, Duration.ofSeconds(5), Http1Config.DEFAULT,
+        BackendClient.FRAMING_OF_BODY, 4);
+    BackendClient client = new BackendClient(pool, new HttpRequestExecutor(), timer, Duration.ZERO);
+    RequestHead head = new RequestHead("GET", "/a", Headers.of("Host", "b"));
+    try (BackendExchange exchange = client.receive(o.channel, o.readSoFar, loop::takeBack, head, Duration.ZERO)) {
+      SerializedResponse response = exchange.serialize();
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      response.body().transferTo(body);
+      assertEquals(200, response.head().status());
+      assertEquals("abcdefg", body.toString(StandardCharsets.US_ASCII));
+    }
+    // Read to its end, the connection went back to the selector for the next exchange.
+    assertEquals(0, pool.idleCount());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (loop.idleCount() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, loop.idleCount());
+    backend.respondWith("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assertEquals("completed", exchange(GET, true).await());
+    assertEquals(1, backend.connections());
+    pool.close();
+  }
+
+  @Test
+  public void aKeptConnectionTheBackendClosedIsReplacedForARetryableRequest() throws Exception {
+    CountDownLatch first = new CountDownLatch(1);
+    backend.respondWith((request, out) -> {
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      first.countDown();
+      return request.connection() > 1; // the first connection closes after answering, unannounced
+    });
+    assertEquals("completed", exchange(GET, true).await());
+    // The selector sees the close while the connection is idle, and drops it; wait for that.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (loop.idleCount() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(0, loop.idleCount());
+
+    assertEquals("completed", exchange(GET, true).await());
+    assertEquals(2, backend.connections());
+  }
+
+  @Test
+  public void aRequestSentIntoAConnectionThatClosesIsRetriedOnAFreshOneOnlyWhenRetryable() throws Exception {
+    backend.respondWith((request, out) -> {
+      String target = request.head().target();
+      if (target.equals("/p") || target.equals("/a") && request.connection() == 1) {
+        return false; // read the request, then close without answering
+      }
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      return true;
+    });
+    assertEquals("completed", exchange("GET /first HTTP/1.1\r\nHost: b\r\n\r\n", true).await());
+
+    Outcome retried = exchange(GET, true);
+    assertEquals("completed", retried.await());
+    assertEquals(2, backend.connections());
+
+    // Connection 2 is kept now, and closes on the next request: not retryable, so no third connection.
+    Outcome notRetried = exchange("POST /p HTTP/1.1\r\nHost: b\r\nContent-Length: 1\r\n\r\nx", false);
+    assertEquals("handed off", notRetried.await());
+    assertEquals(0, notRetried.readSoFar.length);
+    assertEquals(2, backend.connections());
+    notRetried.channel.close();
+  }
+
+  @Test
+  public void anUnreachableBackendFailsTheExchangeWithTheBlockingClientsWords() throws Exception {
+    int port;
+    try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = closed.getLocalPort();
+    }
+    loop.close();
+    loop = loop(Origin.parseBackend("127.0.0.1:" + port), Duration.ZERO, 8);
+
+    Object ended = exchange(GET, true).await();
+
+    assertTrue(ended instanceof BackendFailure);
+    assertTrue(((BackendFailure) ended).getMessage(),
+        ((BackendFailure) ended).getMessage().startsWith("backend 127.0.0.1:" + port + " is unreachable: "));
+    assertEquals(0, loop.inFlight());
+  }
+
+  @Test
+  public void aBackendThatDoesNotAnswerInTimeFailsTheExchange() throws Exception {
+    backend.respondWith((request, out) -> {
+      Thread.sleep(10_000);
+      return false;
+    });
+    loop.close();
+    loop = loop(Origin.parseBackend(backend.hostAndPort()), Duration.ofMillis(100), 8);
+
+    Object ended = exchange(GET, true).await();
+
+    assertTrue(String.valueOf(ended), ended instanceof BackendFailure);
+    assertEquals("backend " + backend.hostAndPort() + " did not respond within 100ms (--request-forwarding-timeout)",
+        ((BackendFailure) ended).getMessage());
+  }
+
+  @Test
+  public void exchangesBeyondTheLimitAreDeclined() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    backend.respondWith((request, out) -> {
+      release.await(10, TimeUnit.SECONDS);
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      return true;
+    });
+    loop.close();
+    loop = loop(Origin.parseBackend(backend.hostAndPort()), Duration.ZERO, 1);
+    Outcome first = new Outcome();
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, first));
+
+    assertFalse(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, new Outcome()));
+
+    release.countDown();
+    assertEquals("completed", first.await());
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, new Outcome()));
+  }
+
+  @Test
+  public void closingTheLoopFailsTheExchangesStillRunning() throws Exception {
+    backend.respondWith((request, out) -> {
+      Thread.sleep(10_000);
+      return false;
+    });
+    Outcome o = new Outcome();
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, o));
+    assertNotNull(backend.awaitRequest(Duration.ofSeconds(5)));
+
+    loop.close();
+
+    Object ended = o.await();
+    assertTrue(String.valueOf(ended), ended instanceof BackendFailure);
+    assertNotEquals(-1, ((BackendFailure) ended).getMessage().indexOf("the agent is stopping"));
+    assertFalse(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, new Outcome()));
+  }
+
+  @Test
+  public void aHeadRequestsResponseEndsWithItsHead() throws Exception {
+    backend.respondWith("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    Outcome o = new Outcome();
+    assertTrue(loop.exchange("HEAD /a HTTP/1.1\r\nHost: b\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), true, true,
+        o));
+    assertEquals("completed", o.await());
+    assertArrayEquals(new byte[0], o.body);
+  }
+}
