@@ -97,16 +97,7 @@ final class ConnectionPool implements Closeable {
       leased.add(candidate.connection);
       return new Lease(candidate.connection, true);
     }
-    DefaultBHttpClientConnection connection = connect();
-    leased.add(connection);
-    synchronized (this) {
-      if (closed) {
-        leased.remove(connection);
-        connection.close(CloseMode.IMMEDIATE);
-        throw new IOException("connection pool for " + origin + " is closed");
-      }
-    }
-    return new Lease(connection, false);
+    return lendNew(connect());
   }
 
   /**
@@ -122,6 +113,11 @@ final class ConnectionPool implements Closeable {
     }
     Adopted connection = new Adopted(http1Config, outgoingLength, channel, giveBack);
     connection.bind(readSoFar);
+    return lendNew(connection);
+  }
+
+  /** Lends a connection that served no exchange here yet; closes it when the pool is closed. */
+  private Lease lendNew(DefaultBHttpClientConnection connection) throws IOException {
     leased.add(connection);
     synchronized (this) {
       if (closed) {

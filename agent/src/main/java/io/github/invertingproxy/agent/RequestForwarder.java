@@ -97,11 +97,8 @@ final class RequestForwarder {
    */
   void forward(ChannelFrame.Request request, ChannelSocket via) {
     long started = System.nanoTime();
-    FetchedRequest received;
-    try {
-      received = FetchedRequest.received(request, via);
-    } catch (IOException e) {
-      LOG.warning(() -> "request " + shortId(request.id()) + ": not forwarded: " + e.getMessage());
+    FetchedRequest received = received(request, via);
+    if (received == null) {
       return;
     }
     forwardAll(received, started);
@@ -114,6 +111,16 @@ final class RequestForwarder {
   RequestForwarder backendLoop(BackendLoop loop) {
     this.loop = loop;
     return this;
+  }
+
+  /** The request a channel frame carries; null, after a warning, when the frame is unusable. */
+  private static FetchedRequest received(ChannelFrame.Request request, ChannelSocket via) {
+    try {
+      return FetchedRequest.received(request, via);
+    } catch (IOException e) {
+      LOG.warning(() -> "request " + shortId(request.id()) + ": not forwarded: " + e.getMessage());
+      return null;
+    }
   }
 
   private void forwardAll(FetchedRequest first, long started) {
@@ -137,11 +144,8 @@ final class RequestForwarder {
       return;
     }
     long started = System.nanoTime();
-    FetchedRequest received;
-    try {
-      received = FetchedRequest.received(request, via);
-    } catch (IOException e) {
-      LOG.warning(() -> "request " + shortId(request.id()) + ": not forwarded: " + e.getMessage());
+    FetchedRequest received = received(request, via);
+    if (received == null) {
       return;
     }
     RequestHead original = received.message().head();
@@ -266,51 +270,50 @@ final class RequestForwarder {
   /** Reads the response that the selector handed over with its connection, and sends it back; blocking. */
   private FetchedRequest respondAfterHandOff(FetchedRequest fetched, ExchangeRewrites.Exchange rewrite,
       SocketChannel channel, byte[] readSoFar, Duration remaining, long started) {
-    BackendExchange exchange = null;
-    try {
-      SerializedResponse response;
-      String failure = null;
-      try {
-        exchange = backend.receive(channel, readSoFar, loop::takeBack, rewrite.request(), remaining);
-        response = rewrite.response(exchange.serialize(), backend.origin());
-      } catch (BackendFailure e) {
-        failure = e.getMessage();
-        LOG.log(Level.FINE, "request " + shortId(fetched.id()) + ": " + failure, e.getCause());
-        response = badGateway(failure);
-      }
-      return respond(fetched, exchange, response, failure, started);
-    } finally {
-      fetched.close();
-      if (exchange != null) {
-        exchange.close();
-      }
-    }
+    return relay(fetched, rewrite, () -> backend.receive(channel, readSoFar, loop::takeBack, rewrite.request(),
+        remaining), started);
   }
 
   /** Forwards one request; returns the next one when the proxy's answer carried it, else null. */
   private FetchedRequest forward(FetchedRequest fetched, long started) {
-    String id = fetched.id();
     RequestHead original = fetched.message().head();
     logReceived(fetched);
     AgentWebSockets ws = webSockets;
     if (ws != null && ws.wants(original)) {
-      serveWebSocket(ws, id, original, fetched);
+      serveWebSocket(ws, fetched.id(), original, fetched);
       return null;
     }
+    ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
+    return relay(fetched, rewrite, () -> {
+      BackendExchange exchange = backend.send(rewrite.request(), fetched.message());
+      if (exchange.requestBodySent()) {
+        fetched.bodyConsumed();
+      }
+      return exchange;
+    }, started);
+  }
+
+  /** How a response head is had from the backend: by sending the request, or reading a handed-over one. */
+  private interface BackendCall {
+    BackendExchange start() throws BackendFailure;
+  }
+
+  /**
+   * Gets the backend's response through {@code call} (a 502 when there is none) and sends it back;
+   * blocking. Returns the next request when the proxy's answer carried one, else null.
+   */
+  private FetchedRequest relay(FetchedRequest fetched, ExchangeRewrites.Exchange rewrite, BackendCall call,
+      long started) {
     BackendExchange exchange = null;
     try {
       SerializedResponse response;
       String failure = null;
       try {
-        ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
-        exchange = backend.send(rewrite.request(), fetched.message());
-        if (exchange.requestBodySent()) {
-          fetched.bodyConsumed();
-        }
+        exchange = call.start();
         response = rewrite.response(exchange.serialize(), backend.origin());
       } catch (BackendFailure e) {
         failure = e.getMessage();
-        LOG.log(Level.FINE, "request " + shortId(id) + ": " + failure, e.getCause());
+        LOG.log(Level.FINE, "request " + shortId(fetched.id()) + ": " + failure, e.getCause());
         response = badGateway(failure);
       }
       return respond(fetched, exchange, response, failure, started);
