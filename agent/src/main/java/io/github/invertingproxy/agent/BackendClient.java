@@ -8,6 +8,7 @@ import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.RequestHead;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Set;
@@ -142,15 +143,19 @@ final class BackendClient implements Closeable {
    * Reads the response to a request that {@link BackendLoop} sent and then handed over with its
    * connection, from its first byte, as {@link #send} would have; interim 1xx responses are skipped.
    *
+   * @param unwritten the end of the request, still to be written; null when it went out whole
    * @param giveBack where the connection goes when it can serve another request (the selector)
    * @param head the request as sent, which decides whether the response has a body and keeps the connection
    * @param remaining what is left of the forwarding timeout; zero for none
    * @throws BackendFailure when no usable response head arrives
    */
-  BackendExchange receive(SocketChannel channel, byte[] readSoFar, Consumer<SocketChannel> giveBack, RequestHead head,
-      Duration remaining) throws BackendFailure {
+  BackendExchange receive(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten,
+      Consumer<SocketChannel> giveBack, RequestHead head, Duration remaining) throws BackendFailure {
     ConnectionPool.Lease lease;
     try {
+      while (unwritten != null && unwritten.hasRemaining()) {
+        channel.write(unwritten);
+      }
       lease = pool.adopt(channel, readSoFar, giveBack);
     } catch (IOException | RuntimeException e) {
       try {

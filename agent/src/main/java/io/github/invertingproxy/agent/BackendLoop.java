@@ -50,9 +50,11 @@ final class BackendLoop implements Closeable {
      * The response is not one to read here: its connection, blocking again, and every byte read of
      * it. Called on the selector's thread.
      *
+     * @param unwritten the end of the request, when the backend began to answer before it had all of
+     *     it: to be written before the response is read; null when it went out whole
      * @param remaining what is left of the forwarding timeout; zero for none
      */
-    void handedOff(SocketChannel channel, byte[] readSoFar, Duration remaining);
+    void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining);
 
     /** No response: the backend cannot be reached, a write failed, the timeout passed, or the agent stops. */
     void failed(BackendFailure failure);
@@ -256,7 +258,16 @@ final class BackendLoop implements Closeable {
 
   private void end(Exchange e, BackendFailure failure) {
     inFlight.decrementAndGet();
-    e.listener.failed(failure);
+    tell(() -> e.listener.failed(failure));
+  }
+
+  /** Runs a listener; one that throws is logged and does not stop the selector. */
+  private static void tell(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "an exchange's listener failed", e);
+    }
   }
 
   private void run() {
@@ -339,7 +350,9 @@ final class BackendLoop implements Closeable {
         continue;
       }
       inFlight.decrementAndGet();
-      e.listener.handedOff(c.channel, readSoFar, remaining);
+      Duration left = remaining;
+      ByteBuffer rest = c.requestWritten ? null : c.unwritten;
+      tell(() -> e.listener.handedOff(c.channel, readSoFar, rest, left));
     }
     handOffs.clear();
   }
@@ -402,7 +415,10 @@ final class BackendLoop implements Closeable {
     long idleSince;
     byte[] in = new byte[4096];
     int inLength;
-    ByteBuffer unwritten;
+    /** The end of the running exchange's request, while it waits for room to be written. */
+    volatile ByteBuffer unwritten;
+    /** Whether the running exchange's request went out whole. */
+    volatile boolean requestWritten;
     Exchange handingOff;
 
     Connection(SocketChannel channel) {
@@ -412,6 +428,7 @@ final class BackendLoop implements Closeable {
     /** Writes {@code e}'s request on the calling thread; what does not fit now goes from the selector. */
     void write(Exchange e) {
       ByteBuffer bytes = ByteBuffer.wrap(e.request);
+      requestWritten = false;
       try {
         channel.write(bytes);
       } catch (IOException | RuntimeException ex) {
@@ -421,9 +438,11 @@ final class BackendLoop implements Closeable {
         }
         return;
       }
-      if (bytes.hasRemaining()) {
+      if (!bytes.hasRemaining()) {
+        requestWritten = true;
+      } else {
+        unwritten = bytes;
         runOnLoop(() -> {
-          unwritten = bytes;
           if (key.isValid()) {
             key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
           }
@@ -433,8 +452,13 @@ final class BackendLoop implements Closeable {
 
     void writeMore() {
       Exchange e = exchange.get();
+      ByteBuffer rest = unwritten;
+      if (rest == null) {
+        key.interestOps(SelectionKey.OP_READ);
+        return;
+      }
       try {
-        channel.write(unwritten);
+        channel.write(rest);
       } catch (IOException ex) {
         if (e != null && exchange.compareAndSet(e, null)) {
           closeQuietly();
@@ -442,8 +466,9 @@ final class BackendLoop implements Closeable {
         }
         return;
       }
-      if (!unwritten.hasRemaining()) {
+      if (!rest.hasRemaining()) {
         unwritten = null;
+        requestWritten = true;
         key.interestOps(SelectionKey.OP_READ);
       }
     }
@@ -494,7 +519,8 @@ final class BackendLoop implements Closeable {
         return;
       }
       byte[] body = Arrays.copyOfRange(in, r.bodyStart(), r.bodyStart() + r.bodyLength());
-      boolean keep = r.keepAlive() && r.end() == inLength && !closed;
+      // A backend that answered before it had the whole request leaves the rest of it on the way.
+      boolean keep = r.keepAlive() && r.end() == inLength && requestWritten && !closed;
       inLength = 0;
       if (in.length > 4096) {
         in = new byte[4096];
@@ -503,7 +529,7 @@ final class BackendLoop implements Closeable {
         closeQuietly();
       }
       inFlight.decrementAndGet();
-      e.listener.completed(r, body);
+      tell(() -> e.listener.completed(r, body));
     }
 
     /** Keeps the connection for the next exchange; false when enough are kept already. */

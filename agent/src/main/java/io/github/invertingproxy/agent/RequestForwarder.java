@@ -14,6 +14,7 @@ import io.github.invertingproxy.protocol.RequestHead;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.time.Instant;
@@ -189,9 +190,10 @@ final class RequestForwarder {
           }
 
           @Override
-          public void handedOff(SocketChannel channel, byte[] readSoFar, Duration remaining) {
-            handOver(threads, () -> forwardAll(respondAfterHandOff(received, rewrite, channel, readSoFar, remaining,
-                started), System.nanoTime()));
+          public void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten,
+              Duration remaining) {
+            handOver(threads, () -> forwardAll(respondAfterHandOff(received, rewrite, channel, readSoFar, unwritten,
+                remaining, started), System.nanoTime()));
           }
 
           @Override
@@ -269,9 +271,9 @@ final class RequestForwarder {
 
   /** Reads the response that the selector handed over with its connection, and sends it back; blocking. */
   private FetchedRequest respondAfterHandOff(FetchedRequest fetched, ExchangeRewrites.Exchange rewrite,
-      SocketChannel channel, byte[] readSoFar, Duration remaining, long started) {
-    return relay(fetched, rewrite, () -> backend.receive(channel, readSoFar, loop::takeBack, rewrite.request(),
-        remaining), started);
+      SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining, long started) {
+    return relay(fetched, rewrite, () -> backend.receive(channel, readSoFar, unwritten, loop::takeBack,
+        rewrite.request(), remaining), started);
   }
 
   /** Forwards one request; returns the next one when the proxy's answer carried it, else null. */

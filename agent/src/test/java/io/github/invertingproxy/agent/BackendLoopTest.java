@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -58,7 +59,7 @@ public class BackendLoopTest {
   }
 
   /** How one exchange ended. */
-  private static final class Outcome implements BackendLoop.Listener {
+  private static class Outcome implements BackendLoop.Listener {
     final CompletableFuture<Object> ended = new CompletableFuture<>();
     volatile SmallResponseReader.Result response;
     volatile byte[] body;
@@ -75,7 +76,7 @@ public class BackendLoopTest {
     }
 
     @Override
-    public void handedOff(SocketChannel channel, byte[] readSoFar, Duration remaining) {
+    public void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining) {
       this.channel = channel;
       this.readSoFar = readSoFar;
       ended.complete("handed off");
@@ -144,7 +145,8 @@ public class BackendLoopTest {
         BackendClient.FRAMING_OF_BODY, 4);
     BackendClient client = new BackendClient(pool, new HttpRequestExecutor(), timer, Duration.ZERO);
     RequestHead head = new RequestHead("GET", "/a", Headers.of("Host", "b"));
-    try (BackendExchange exchange = client.receive(o.channel, o.readSoFar, loop::takeBack, head, Duration.ZERO)) {
+    try (BackendExchange exchange = client.receive(o.channel, o.readSoFar, null, loop::takeBack, head,
+        Duration.ZERO)) {
       SerializedResponse response = exchange.serialize();
       ByteArrayOutputStream body = new ByteArrayOutputStream();
       response.body().transferTo(body);
@@ -278,6 +280,21 @@ public class BackendLoopTest {
     assertTrue(String.valueOf(ended), ended instanceof BackendFailure);
     assertNotEquals(-1, ((BackendFailure) ended).getMessage().indexOf("the agent is stopping"));
     assertFalse(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, new Outcome()));
+  }
+
+  @Test
+  public void aListenerThatThrowsDoesNotStopTheSelector() throws Exception {
+    Outcome throwing = new Outcome() {
+      @Override
+      public void completed(SmallResponseReader.Result response, byte[] body) {
+        super.completed(response, body);
+        throw new IllegalStateException("a listener's bug");
+      }
+    };
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, throwing));
+    assertEquals("completed", throwing.await());
+
+    assertEquals("completed", exchange(GET, true).await());
   }
 
   @Test
