@@ -15,6 +15,7 @@ import io.github.invertingproxy.websocket.Leg;
 import io.github.invertingproxy.websocket.RelayLimits;
 import io.github.invertingproxy.websocket.Relays;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -56,6 +57,11 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   private static final Logger LOG = Logger.getLogger(JettyWebSocketGateway.class.getName());
   /** How long a client's upgrade waits for the agent's socket to finish opening after the agent's 101. */
   private static final Duration AGENT_OPEN_WAIT = Duration.ofSeconds(10);
+  /**
+   * How long an agent's socket waits for its upgrade to be expected: the request is visible to agents
+   * as soon as it is submitted, a moment before its servlet call registers the upgrade.
+   */
+  private static final Duration EXPECT_WAIT = Duration.ofSeconds(2);
 
   private final Map<String, Boolean> features = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
@@ -145,7 +151,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   @Override
   public void acceptAgent(HttpServletRequest request, HttpServletResponse response, String backendId,
       String requestId) throws IOException {
-    Pending p = pending.get(requestId);
+    Pending p = awaitExpected(requestId);
     if (p == null || !p.backendId.equals(backendId)) {
       PlainText.send(response, 404, "Not found: no WebSocket upgrade is waiting for request " + requestId
           + " of backend \"" + backendId + "\"");
@@ -168,6 +174,21 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
       // The client gave up while the agent's socket was opening.
       agent.close(CloseStatus.SHUTDOWN, "client went away");
     }
+  }
+
+  /** The upgrade waiting for {@code requestId}, once expected; null when it is not within {@link #EXPECT_WAIT}. */
+  private Pending awaitExpected(String requestId) throws IOException {
+    long end = System.nanoTime() + EXPECT_WAIT.toNanos();
+    Pending p;
+    while ((p = pending.get(requestId)) == null && System.nanoTime() - end < 0) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while waiting for upgrade " + requestId);
+      }
+    }
+    return p;
   }
 
   @Override
