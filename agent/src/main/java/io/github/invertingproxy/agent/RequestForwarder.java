@@ -157,20 +157,21 @@ final class RequestForwarder {
       threads.execute(() -> forwardAll(received, started));
       return;
     }
-    logReceived(received);
-    ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, received.userId()), received.userId());
-    RequestHead sent = rewrite.request();
+    ExchangeRewrites.Exchange rewrite;
     byte[] wire;
     try {
+      rewrite = rewrites.begin(prepare(original, received.userId()), received.userId());
       ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-      MessageWriter.writeHead(out, sent);
+      MessageWriter.writeHead(out, rewrite.request());
       received.message().body().transferTo(out);
       wire = out.toByteArray();
-    } catch (IOException e) {
-      // The body is in memory: reading it does not fail, but should it, the blocking way says why.
+    } catch (IOException | RuntimeException e) {
+      // Not expected (all is in memory); the thread path then meets the same problem and says what it is.
       threads.execute(() -> forwardAll(received, started));
       return;
     }
+    logReceived(received);
+    RequestHead sent = rewrite.request();
     received.bodyConsumed();
     selectorExchanges.incrementAndGet();
     boolean retryable = framing instanceof BodyFraming.None && BackendClient.IDEMPOTENT.contains(sent.method());
@@ -182,8 +183,8 @@ final class RequestForwarder {
             String failure = null;
             try {
               relayed = rewrite.response(SerializedResponse.whole(response, body), selector.origin());
-            } catch (BackendFailure e) {
-              failure = e.getMessage();
+            } catch (BackendFailure | RuntimeException e) {
+              failure = e instanceof BackendFailure ? e.getMessage() : "the agent could not relay the response: " + e;
               relayed = badGateway(failure);
             }
             sendBack(received, relayed, failure, started, threads);
