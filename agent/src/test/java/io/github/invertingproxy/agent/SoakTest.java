@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.github.invertingproxy.agent.html.HtmlSnippet;
+import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.PendingRequestIds;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestStartTime;
@@ -202,5 +203,55 @@ public class SoakTest {
         before / 1048576.0, after / 1048576.0);
     assertEquals(0, wrong.get());
     assertTrue("heap grew from " + before + " to " + after + " bytes", after - before < MARGIN_BYTES);
+  }
+
+  @Test
+  public void twentyThousandRequestsOverTheChannelLeaveTheHeapWhereItWas() throws Exception {
+    // The same load through the channel, where the backend selector carries every exchange.
+    agent.close();
+    try (ChannelProxy channel = new ChannelProxy()) {
+      agent = ForwardingAgent.builder()
+          .proxyUrl(channel.url())
+          .backendId("soak")
+          .target("127.0.0.1:" + backendServer.getAddress().getPort())
+          .sessionCookies("sid", Duration.ofHours(1), 1000)
+          .injectHtml(HtmlSnippet.of("<script>/* injected */</script>"))
+          .shutdownGracePeriod(Duration.ofSeconds(1))
+          .build();
+      agent.start();
+      channel.awaitOpen(Duration.ofSeconds(10));
+      driveOverChannel(channel, 0, WARM_UP);
+      long before = heapAfterGc();
+
+      driveOverChannel(channel, WARM_UP, REQUESTS);
+      long after = heapAfterGc();
+
+      System.out.printf("channel soak: heap after GC %.1f MB before, %.1f MB after%n", before / 1048576.0,
+          after / 1048576.0);
+      assertEquals(0, wrong.get());
+      assertTrue("heap grew from " + before + " to " + after + " bytes", after - before < MARGIN_BYTES);
+    }
+  }
+
+  /** Sends {@code count} requests over the channel, {@value #IN_FLIGHT} at a time, each answered in a frame. */
+  private void driveOverChannel(ChannelProxy channel, int from, int count) throws Exception {
+    int sent = 0;
+    int answered = 0;
+    while (answered < count) {
+      while (sent < count && sent - answered < IN_FLIGHT) {
+        int i = from + sent++;
+        channel.send(new ChannelFrame.Request(String.format("%064x", i), "user@example.com",
+            RequestStartTime.format(Instant.now()), ("GET /page/" + i + " HTTP/1.1\r\nHost: app.example.com\r\n"
+                + "Accept: text/html\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1)));
+      }
+      ChannelFrame frame = channel.pollFrame(Duration.ofSeconds(30));
+      assertTrue("the agent stalled after " + (from + answered) + " answers", frame instanceof ChannelFrame.Response);
+      String response = new String(frame.message(), StandardCharsets.ISO_8859_1);
+      if (!response.startsWith("HTTP/1.1 200 OK") || !response.contains("<head><script>/* injected */</script>")
+          || !response.contains("Set-Cookie: sid=")) {
+        wrong.incrementAndGet();
+      }
+      answered++;
+    }
   }
 }
