@@ -365,6 +365,7 @@ public final class ForwardingAgent implements Closeable {
         // No more requests come over it; those in flight answer with agent/response.
         step("closing the channel", proxyChannel::close);
       }
+      long graceEnd = System.nanoTime() + shutdownGracePeriod.toNanos();
       if (backendLoop != null) {
         try {
           // Those with the selector go on to the request threads, or are answered, first.
@@ -384,7 +385,7 @@ public final class ForwardingAgent implements Closeable {
         step("stopping the WebSocket client", dialer::close);
       }
       try {
-        if (!requests.awaitTermination(shutdownGracePeriod.toNanos(), TimeUnit.NANOSECONDS)) {
+        if (!requests.awaitTermination(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           LOG.warning(requests.getActiveCount() + " request(s) still in flight after "
               + GoDuration.format(shutdownGracePeriod) + "; cutting them off");
         }

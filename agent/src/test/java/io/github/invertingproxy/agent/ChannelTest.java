@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -75,6 +77,27 @@ public class ChannelTest {
 
   private static long channelDials(ScriptedProxy proxy) {
     return proxy.calls().stream().filter(c -> c.path().endsWith("/" + ChannelFrame.PATH)).count();
+  }
+
+  @Test
+  public void aRequestWithTheBackendSelectorWhenTheAgentStopsIsStillAnswered() throws Exception {
+    CountDownLatch arrived = new CountDownLatch(1);
+    peers.backend.respondWith((request, out) -> {
+      arrived.countDown();
+      Thread.sleep(300);
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate".getBytes(StandardCharsets.ISO_8859_1));
+      return true;
+    });
+    startAgainstChannelProxy(b -> b.shutdownGracePeriod(Duration.ofSeconds(5)));
+    channelProxy.awaitOpen(WAIT);
+    channelProxy.send(request("s1", "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"));
+    assertTrue(arrived.await(5, TimeUnit.SECONDS));
+
+    agent.close();
+
+    // The channel closed first, so the response went with agent/response, within the grace period.
+    assertEquals("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate",
+        ChannelProxy.text(channelProxy.awaitPosted("s1", WAIT)));
   }
 
   @Test
