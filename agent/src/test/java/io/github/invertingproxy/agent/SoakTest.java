@@ -88,15 +88,21 @@ public class SoakTest {
       }
     });
     backendServer.start();
-    agent = ForwardingAgent.builder()
-        .proxyUrl("http://127.0.0.1:" + proxyServer.getAddress().getPort() + "/")
+    agent = startAgent("http://127.0.0.1:" + proxyServer.getAddress().getPort() + "/");
+  }
+
+  /** An agent against {@code proxyUrl} with sessions and page injection on. */
+  private ForwardingAgent startAgent(String proxyUrl) {
+    ForwardingAgent started = ForwardingAgent.builder()
+        .proxyUrl(proxyUrl)
         .backendId("soak")
         .target("127.0.0.1:" + backendServer.getAddress().getPort())
         .sessionCookies("sid", Duration.ofHours(1), 1000)
         .injectHtml(HtmlSnippet.of("<script>/* injected */</script>"))
         .shutdownGracePeriod(Duration.ofSeconds(1))
         .build();
-    agent.start();
+    started.start();
+    return started;
   }
 
   @After
@@ -135,10 +141,7 @@ public class SoakTest {
         case "/agent/response" -> {
           String id = exchange.getRequestHeaders().getFirst(ProtocolHeaders.REQUEST_ID);
           String response = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.ISO_8859_1);
-          if (!response.startsWith("HTTP/1.1 200 OK") || !response.contains("<head><script>/* injected */</script>")
-              || !response.contains("Set-Cookie: sid=")) {
-            wrong.incrementAndGet();
-          }
+          check(response);
           send(exchange, 200, new byte[0]);
           if (queued.remove(id) != null) {
             completed.incrementAndGet();
@@ -149,6 +152,14 @@ public class SoakTest {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Counts a response that lacks the page, its injected snippet or its session cookie. */
+  private void check(String response) {
+    if (!response.startsWith("HTTP/1.1 200 OK") || !response.contains("<head><script>/* injected */</script>")
+        || !response.contains("Set-Cookie: sid=")) {
+      wrong.incrementAndGet();
     }
   }
 
@@ -210,15 +221,7 @@ public class SoakTest {
     // The same load through the channel, where the backend selector carries every exchange.
     agent.close();
     try (ChannelProxy channel = new ChannelProxy()) {
-      agent = ForwardingAgent.builder()
-          .proxyUrl(channel.url())
-          .backendId("soak")
-          .target("127.0.0.1:" + backendServer.getAddress().getPort())
-          .sessionCookies("sid", Duration.ofHours(1), 1000)
-          .injectHtml(HtmlSnippet.of("<script>/* injected */</script>"))
-          .shutdownGracePeriod(Duration.ofSeconds(1))
-          .build();
-      agent.start();
+      agent = startAgent(channel.url());
       channel.awaitOpen(Duration.ofSeconds(10));
       driveOverChannel(channel, 0, WARM_UP);
       long before = heapAfterGc();
@@ -247,10 +250,7 @@ public class SoakTest {
       ChannelFrame frame = channel.pollFrame(Duration.ofSeconds(30));
       assertTrue("the agent stalled after " + (from + answered) + " answers", frame instanceof ChannelFrame.Response);
       String response = new String(frame.message(), StandardCharsets.ISO_8859_1);
-      if (!response.startsWith("HTTP/1.1 200 OK") || !response.contains("<head><script>/* injected */</script>")
-          || !response.contains("Set-Cookie: sid=")) {
-        wrong.incrementAndGet();
-      }
+      check(response);
       answered++;
     }
   }
