@@ -6,12 +6,18 @@ import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.agent.ForwardingAgent;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
+import io.github.invertingproxy.protocol.WebSocketExtension;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -190,6 +196,30 @@ public class WebSocketFailuresTest {
     }
     assertEquals((long) frames * mebibyte.length, backend.pausedBytes.get());
     client.close();
+  }
+
+  @Test
+  public void anAgentSocketThatComesBeforeItsUpgradeIsExpectedIsAcceptedOnceItIs() throws Exception {
+    // A request is visible to agents as soon as it is submitted, a moment before its upgrade is
+    // registered; an agent that dials in between must not be turned away.
+    stack.register("early");
+    Map<String, String> headers = Map.of(ProtocolHeaders.BACKEND_ID, "early", ProtocolHeaders.REQUEST_ID, "r-early");
+    CompletableFuture<WsClient> agentSide = CompletableFuture.supplyAsync(() -> {
+      try {
+        return WsClient.connect(stack.ws("/" + WebSocketExtension.AGENT_PATH), List.of(), headers);
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    });
+    Thread.sleep(300);
+    assertFalse("the agent's socket waits for its upgrade to be expected", agentSide.isDone());
+
+    stack.server.webSockets().expect("early", "r-early");
+
+    WsClient agentSocket = agentSide.get(10, TimeUnit.SECONDS);
+    assertEquals(1, stack.server.webSockets().pendingCount());
+    agentSocket.close();
+    stack.server.webSockets().forget("r-early");
   }
 
   @Test
