@@ -153,9 +153,6 @@ final class BackendClient implements Closeable {
       Consumer<SocketChannel> giveBack, RequestHead head, Duration remaining) throws BackendFailure {
     ConnectionPool.Lease lease;
     try {
-      while (unwritten != null && unwritten.hasRemaining()) {
-        channel.write(unwritten);
-      }
       lease = pool.adopt(channel, readSoFar, giveBack);
     } catch (IOException | RuntimeException e) {
       try {
@@ -168,6 +165,10 @@ final class BackendClient implements Closeable {
     ClassicHttpRequest sent = replayOf(head);
     Deadline deadline = new Deadline(lease, remaining);
     try {
+      // Under the deadline too: a backend that stops reading is cut off like one that stops answering.
+      while (unwritten != null && unwritten.hasRemaining()) {
+        channel.write(unwritten);
+      }
       lease.setSocketTimeout(Duration.ZERO);
       DefaultBHttpClientConnection connection = lease.connection();
       ClassicHttpResponse response;

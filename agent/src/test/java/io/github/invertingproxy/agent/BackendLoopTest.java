@@ -65,6 +65,7 @@ public class BackendLoopTest {
     volatile byte[] body;
     volatile SocketChannel channel;
     volatile byte[] readSoFar;
+    volatile ByteBuffer unwritten;
     volatile String thread;
 
     @Override
@@ -79,6 +80,7 @@ public class BackendLoopTest {
     public void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining) {
       this.channel = channel;
       this.readSoFar = readSoFar;
+      this.unwritten = unwritten;
       ended.complete("handed off");
     }
 
@@ -164,6 +166,61 @@ public class BackendLoopTest {
     assertEquals("completed", exchange(GET, true).await());
     assertEquals(1, backend.connections());
     pool.close();
+  }
+
+  @Test(timeout = 30_000)
+  public void aResponseThatStartsBeforeTheRequestIsWrittenGetsTheRestOfTheRequestFirst() throws Exception {
+    int bodyBytes = 16 * 1024 * 1024; // far more than the socket buffers hold
+    CompletableFuture<Long> bodyRead = new CompletableFuture<>();
+    try (ServerSocket early = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (java.net.Socket s = early.accept()) {
+          java.io.InputStream in = s.getInputStream();
+          int matched = 0;
+          while (matched < 4) { // the head, up to its empty line
+            int b = in.read();
+            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+          }
+          s.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+              .getBytes(StandardCharsets.ISO_8859_1));
+          s.getOutputStream().flush();
+          Thread.sleep(300); // the selector sees the answer while the request is still on its way
+          long n = in.readNBytes(bodyBytes).length;
+          s.getOutputStream().write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          s.getOutputStream().flush();
+          bodyRead.complete(n);
+          in.read(); // until the agent hangs up
+        } catch (Exception e) {
+          bodyRead.completeExceptionally(e);
+        }
+      });
+      server.setDaemon(true);
+      server.start();
+      loop.close();
+      loop = loop(Origin.parseBackend("127.0.0.1:" + early.getLocalPort()), Duration.ZERO, 8);
+      ByteArrayOutputStream request = new ByteArrayOutputStream();
+      request.write(("POST /upload HTTP/1.1\r\nHost: b\r\nContent-Length: " + bodyBytes + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      request.write(new byte[bodyBytes]);
+      Outcome o = new Outcome();
+      assertTrue(loop.exchange(request.toByteArray(), false, false, o));
+
+      assertEquals("handed off", o.await());
+      assertNotNull("part of the request was still unwritten", o.unwritten);
+      assertTrue(o.unwritten.hasRemaining());
+      ConnectionPool pool = new ConnectionPool(loop.origin(), false, Duration.ofSeconds(5), Http1Config.DEFAULT,
+          BackendClient.FRAMING_OF_BODY, 4);
+      BackendClient client = new BackendClient(pool, new HttpRequestExecutor(), timer, Duration.ZERO);
+      RequestHead head = new RequestHead("POST", "/upload", Headers.of("Host", "b"));
+      try (BackendExchange exchange = client.receive(o.channel, o.readSoFar, o.unwritten, c -> { }, head,
+          Duration.ZERO)) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        exchange.serialize().body().transferTo(body);
+        assertEquals("abc", body.toString(StandardCharsets.US_ASCII));
+      }
+      assertEquals(bodyBytes, (long) bodyRead.get(10, TimeUnit.SECONDS));
+      pool.close();
+    }
   }
 
   @Test
