@@ -244,24 +244,15 @@ final class RequestForwarder {
     ChannelSocket via = fetched.channel();
     RequestHead original = fetched.message().head();
     if (via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
-      SerializedResponse whole;
-      String why = failure;
-      try {
-        whole = response.readWhole();
-      } catch (IOException e) {
-        why = "backend's response broke off: " + e.getMessage();
-        whole = badGateway(why);
-      }
-      SerializedResponse sent = whole;
-      String outcome = why;
-      via.send(fetched.id(), whole.toByteArray(), written -> {
+      Held held = hold(response, failure, null);
+      via.send(fetched.id(), held.response().toByteArray(), written -> {
         if (written) {
-          logOutcome(summary(fetched.id(), original, sent, started), 200, outcome);
+          logOutcome(summary(fetched.id(), original, held.response(), started), 200, held.failure());
           selectorExchanges.decrementAndGet();
         } else {
           // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
-          handOver(threads, () -> forwardAll(post(fetched.id(), original, null, sent, outcome, started),
-              System.nanoTime()));
+          handOver(threads, () -> forwardAll(post(fetched.id(), original, null, held.response(), held.failure(),
+              started), System.nanoTime()));
         }
       });
       return;
@@ -340,12 +331,9 @@ final class RequestForwarder {
     fetched.close();
     ChannelSocket via = fetched.channel();
     if (via != null && via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
-      try {
-        response = response.readWhole();
-      } catch (IOException e) {
-        failure = brokeOff(exchange, "backend's response broke off: " + e.getMessage());
-        response = badGateway(failure);
-      }
+      Held held = hold(response, failure, exchange);
+      response = held.response();
+      failure = held.failure();
       if (via.send(id, response.toByteArray())) {
         logOutcome(summary(id, original, response, started), 200, failure);
         return null;
@@ -380,6 +368,22 @@ final class RequestForwarder {
       LOG.fine("request " + shortId(fetched.id()) + ": " + original.method() + " " + original.path() + " for user \""
           + fetched.userId() + "\", queued at the proxy for "
           + Duration.between(fetched.startTime(), Instant.now()).toMillis() + " ms");
+    }
+  }
+
+  /** A response read into memory, and what went wrong on the way, if anything. */
+  private record Held(SerializedResponse response, String failure) {}
+
+  /**
+   * {@code response} read whole into memory, for a channel frame; a 502 that says why when the
+   * backend's body breaks off meanwhile.
+   */
+  private static Held hold(SerializedResponse response, String failure, BackendExchange exchange) {
+    try {
+      return new Held(response.readWhole(), failure);
+    } catch (IOException e) {
+      String why = brokeOff(exchange, "backend's response broke off: " + e.getMessage());
+      return new Held(badGateway(why), why);
     }
   }
 
