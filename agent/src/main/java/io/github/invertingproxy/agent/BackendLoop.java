@@ -140,28 +140,33 @@ final class BackendLoop implements Closeable {
    * the end, so that it serves the next exchange here; closed when the loop is.
    */
   void takeBack(SocketChannel channel) {
-    try {
-      channel.configureBlocking(false);
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(channel);
-      return;
-    }
     runOnLoop(() -> {
-      Connection c = new Connection(channel);
-      if (closed) {
-        c.closeQuietly();
-        return;
-      }
-      try {
-        c.key = channel.register(selector, SelectionKey.OP_READ, c);
-      } catch (IOException | RuntimeException e) {
-        c.closeQuietly();
-        return;
-      }
-      if (!c.makeIdle()) {
+      Connection c = register(channel);
+      if (c != null && !c.makeIdle()) {
         c.closeQuietly();
       }
     });
+  }
+
+  /**
+   * Registers {@code channel}, non-blocking, with the selector; from the selector's thread only.
+   * Returns null, the channel closed, when the loop is closed or the channel cannot be registered.
+   */
+  private Connection register(SocketChannel channel) {
+    Connection c = new Connection(channel);
+    if (closed) {
+      c.closeQuietly();
+      return null;
+    }
+    try {
+      channel.configureBlocking(false);
+      c.key = channel.register(selector, SelectionKey.OP_READ, c);
+      return c;
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "a backend connection could not be registered", e);
+      c.closeQuietly();
+      return null;
+    }
   }
 
   /** Exchanges running now; for tests. */
@@ -214,7 +219,6 @@ final class BackendLoop implements Closeable {
           channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
           channel.socket().connect(new InetSocketAddress(origin.host(), origin.port()),
               (int) connectTimeout.toMillis());
-          channel.configureBlocking(false);
         } catch (IOException | RuntimeException ex) {
           closeQuietly(channel);
           end(e, BackendFailure.unreachable(origin, ex));
@@ -222,17 +226,9 @@ final class BackendLoop implements Closeable {
         }
         SocketChannel connected = channel;
         runOnLoop(() -> {
-          Connection c = new Connection(connected);
-          if (closed) {
-            c.closeQuietly();
+          Connection c = register(connected);
+          if (c == null) {
             end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
-            return;
-          }
-          try {
-            c.key = connected.register(selector, SelectionKey.OP_READ, c);
-          } catch (IOException | RuntimeException ex) {
-            c.closeQuietly();
-            end(e, BackendFailure.failed(origin, new IOException("the agent is stopping", ex)));
             return;
           }
           c.exchange.set(e);
