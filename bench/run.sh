@@ -274,7 +274,9 @@ if wants rate; then
   wrk_case "1 MiB, c=16" /1m.bin 16 0.40 ""
   echo "  agent warnings during the rate cases: $(grep -c WARNING "$WORK/agent.log" || true)" \
     "($(grep WARNING "$WORK/agent.log" | sed 's/^[^ ]* //; s/request [0-9a-f]*/request ID/; s/[0-9][0-9]* bytes, [0-9][0-9]* ms/N bytes/' | sort | uniq -c | sort -rn | head -3 | tr -s ' ' | tr '\n' ';'))"
-  echo "  TIME-WAIT sockets on the proxy's port: $(ss -tan state time-wait "( sport = :$PROXY_PORT or dport = :$PROXY_PORT )" 2>/dev/null | tail -n +2 | wc -l)"
+  echo "  TIME-WAIT sockets on the proxy's port: $(ss -tan state time-wait "( sport = :$PROXY_PORT or dport = :$PROXY_PORT )" 2>/dev/null | tail -n +2 | wc -l);" \
+    "on the backend's: $(ss -tan state time-wait "( sport = :$NGINX_PORT or dport = :$NGINX_PORT )" 2>/dev/null | tail -n +2 | wc -l)" \
+    "(wrk's direct runs close theirs too: up to one per connection and run)"
 fi
 
 # --- reference: the same two hops relayed by nginx --------------------------------------------

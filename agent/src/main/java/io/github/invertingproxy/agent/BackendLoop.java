@@ -76,6 +76,8 @@ final class BackendLoop implements Closeable {
   private final List<Connection> handOffs = new ArrayList<>();
   private final Thread thread;
   private volatile boolean closed;
+  /** Runs between a request's write and the record of what it took; tests widen that gap with it. */
+  private volatile Runnable writeReturned = () -> { };
 
   /**
    * @param connector where new connections are opened (a blocking connect, so that a slow one holds
@@ -167,6 +169,11 @@ final class BackendLoop implements Closeable {
       c.closeQuietly();
       return null;
     }
+  }
+
+  /** For tests: {@code hook} runs on the writing thread after each write of a request returns. */
+  void onWriteReturned(Runnable hook) {
+    writeReturned = requireNonNull(hook, "hook");
   }
 
   /** Exchanges running now; for tests. */
@@ -330,7 +337,14 @@ final class BackendLoop implements Closeable {
   private void handOff() throws IOException {
     // Their keys are cancelled; a select completes the deregistration, after which blocking mode is allowed.
     selector.selectNow();
+    List<Connection> waiting = new ArrayList<>(0);
     for (Connection c : handOffs) {
+      int state = c.request.get();
+      if (state == WRITING && c.request.compareAndSet(WRITING, HANDING) || state == HANDING) {
+        // Its writer is still between its write and knowing what went out; it wakes the loop then.
+        waiting.add(c);
+        continue;
+      }
       Exchange e = c.handingOff;
       c.handingOff = null;
       Duration remaining = Duration.ZERO;
@@ -347,10 +361,11 @@ final class BackendLoop implements Closeable {
       }
       inFlight.decrementAndGet();
       Duration left = remaining;
-      ByteBuffer rest = c.requestWritten ? null : c.unwritten;
+      ByteBuffer rest = c.request.get() == PARTIAL ? c.unwritten : null;
       tell(() -> e.listener.handedOff(c.channel, readSoFar, rest, left));
     }
     handOffs.clear();
+    handOffs.addAll(waiting);
   }
 
   private void shutDown() {
@@ -362,6 +377,11 @@ final class BackendLoop implements Closeable {
         end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
       }
     }
+    for (Connection c : handOffs) {
+      c.closeQuietly();
+      end(c.handingOff, BackendFailure.failed(origin, new IOException("the agent is stopping")));
+    }
+    handOffs.clear();
     synchronized (idle) {
       idle.clear();
     }
@@ -381,6 +401,21 @@ final class BackendLoop implements Closeable {
       }
     }
   }
+
+  // Where the running exchange's request stands. The backend may answer while the thread that wrote
+  // the request is still inside its write: the reader then leaves the connection's fate to it.
+  /** The writer has not yet seen what its write took. */
+  private static final int WRITING = 0;
+  /** The request went out whole. */
+  private static final int WRITTEN = 1;
+  /** Part of it went; the rest is in {@code unwritten}, for the selector to write. */
+  private static final int PARTIAL = 2;
+  /** The write failed; nothing more goes out. */
+  private static final int FAILED = 3;
+  /** A small response was read while WRITING: the writer keeps or closes the connection. */
+  private static final int ANSWERED = 4;
+  /** The response is to be handed over, waiting for the writer to say what is left to write. */
+  private static final int HANDING = 5;
 
   private static final class Exchange {
     final byte[] request;
@@ -413,8 +448,8 @@ final class BackendLoop implements Closeable {
     int inLength;
     /** The end of the running exchange's request, while it waits for room to be written. */
     volatile ByteBuffer unwritten;
-    /** Whether the running exchange's request went out whole. */
-    volatile boolean requestWritten;
+    /** One of WRITING, WRITTEN, PARTIAL, FAILED, ANSWERED, HANDING. */
+    final AtomicInteger request = new AtomicInteger(WRITTEN);
     Exchange handingOff;
 
     Connection(SocketChannel channel) {
@@ -424,26 +459,55 @@ final class BackendLoop implements Closeable {
     /** Writes {@code e}'s request on the calling thread; what does not fit now goes from the selector. */
     void write(Exchange e) {
       ByteBuffer bytes = ByteBuffer.wrap(e.request);
-      requestWritten = false;
+      request.set(WRITING);
       try {
         channel.write(bytes);
       } catch (IOException | RuntimeException ex) {
         if (exchange.compareAndSet(e, null)) {
+          request.set(FAILED);
           closeQuietly();
           failOrRetry(e, ex);
+        } else {
+          wrote(FAILED);
         }
         return;
       }
+      writeReturned.run();
       if (!bytes.hasRemaining()) {
-        requestWritten = true;
+        wrote(WRITTEN);
       } else {
         unwritten = bytes;
-        runOnLoop(() -> {
-          if (key.isValid()) {
-            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-          }
-        });
+        if (wrote(PARTIAL)) {
+          runOnLoop(() -> {
+            if (key.isValid()) {
+              key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
+          });
+        }
       }
+    }
+
+    /**
+     * Says what the write took; settles what the reader left waiting on it. True while the exchange
+     * is still running here.
+     */
+    private boolean wrote(int outcome) {
+      int was = request.compareAndExchange(WRITING, outcome);
+      if (was == WRITING) {
+        return true;
+      }
+      request.set(outcome);
+      if (was == ANSWERED) {
+        unwritten = null;
+        // Kept only if the backend had the whole request before it answered.
+        boolean kept = outcome == WRITTEN && !closed && makeIdle();
+        if (!kept || closed) {
+          closeQuietly(); // also when the loop stopped meanwhile, after closing its idle connections
+        }
+      } else if (was == HANDING) {
+        runOnLoop(() -> { });
+      }
+      return false;
     }
 
     void writeMore() {
@@ -464,7 +528,7 @@ final class BackendLoop implements Closeable {
       }
       if (!rest.hasRemaining()) {
         unwritten = null;
-        requestWritten = true;
+        request.set(WRITTEN);
         key.interestOps(SelectionKey.OP_READ);
       }
     }
@@ -515,13 +579,14 @@ final class BackendLoop implements Closeable {
         return;
       }
       byte[] body = Arrays.copyOfRange(in, r.bodyStart(), r.bodyStart() + r.bodyLength());
-      // A backend that answered before it had the whole request leaves the rest of it on the way.
-      boolean keep = r.keepAlive() && r.end() == inLength && requestWritten && !closed;
+      boolean keep = r.keepAlive() && r.end() == inLength && !closed;
       inLength = 0;
       if (in.length > 4096) {
         in = new byte[4096];
       }
-      if (!keep || !makeIdle()) {
+      // A backend that answered before it had the whole request leaves the rest of it on the way.
+      int state = keep ? request.compareAndExchange(WRITING, ANSWERED) : FAILED;
+      if (state != WRITING && (state != WRITTEN || !makeIdle())) {
         closeQuietly();
       }
       inFlight.decrementAndGet();

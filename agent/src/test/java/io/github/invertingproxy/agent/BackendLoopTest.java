@@ -18,10 +18,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hc.core5.http.config.Http1Config;
@@ -123,6 +126,75 @@ public class BackendLoopTest {
     }
     assertEquals(1, backend.connections());
     assertEquals(1, loop.idleCount());
+  }
+
+  @Test(timeout = 60_000)
+  public void connectionsAreKeptWhenTheBackendAnswersBeforeTheWritingThreadReturns() throws Exception {
+    // On loopback the answer often arrives while the submitting thread is still in its write call.
+    int threads = 4;
+    int each = 500;
+    ExecutorService submitters = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> runs = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        runs.add(submitters.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            assertEquals("completed", exchange(GET, true).await());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> run : runs) {
+        run.get();
+      }
+    } finally {
+      submitters.shutdownNow();
+    }
+    assertTrue("at most one connection per submitting thread, got " + backend.connections(),
+        backend.connections() <= threads);
+    assertEquals(backend.connections(), loop.idleCount());
+  }
+
+  @Test(timeout = 30_000)
+  public void aSmallResponseReadBeforeTheWritingThreadReturnsLeavesTheConnectionKept() throws Exception {
+    assertEquals("completed", exchange(GET, true).await()); // so that the next write is the caller's
+    Outcome first = new Outcome();
+    loop.onWriteReturned(() -> {
+      try {
+        first.await(); // the selector reads and delivers the answer while the writer is held here
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, first));
+    loop.onWriteReturned(() -> { });
+
+    assertEquals("completed", first.await());
+    assertEquals(1, loop.idleCount());
+    assertEquals(1, backend.connections());
+  }
+
+  @Test(timeout = 30_000)
+  public void aStreamedResponseReadBeforeTheWritingThreadReturnsIsHandedOverOnceTheWriterIsDone() throws Exception {
+    assertEquals("completed", exchange(GET, true).await()); // so that the next write is the caller's
+    backend.respondWith("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    Outcome o = new Outcome();
+    CompletableFuture<Boolean> endedWhileWriting = new CompletableFuture<>();
+    loop.onWriteReturned(() -> {
+      try {
+        Thread.sleep(300); // long enough for the selector to read the head and come to hand it over
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      endedWhileWriting.complete(o.ended.isDone());
+    });
+    assertTrue(loop.exchange(GET.getBytes(StandardCharsets.ISO_8859_1), false, true, o));
+
+    assertEquals("handed off", o.await());
+    assertFalse("handed over before the writer knew what went out", endedWhileWriting.get());
+    assertEquals(null, o.unwritten);
+    assertEquals(0, loop.inFlight());
+    o.channel.close();
   }
 
   @Test
