@@ -260,6 +260,7 @@ wrk_case() {  # label path connections target-ratio target-p50-ms
   scpu=$(printf '%s\n' "${s_cpu[@]}" | median); acpu=$(printf '%s\n' "${a_cpu[@]}" | median)
   scs=$(printf '%s\n' "${s_cs[@]}" | median); acs=$(printf '%s\n' "${a_cs[@]}" | median)
   verdict=$(awk -v r="$ratio" -v t="$target_ratio" -v p="$pp50" -v tp="$target_p50" -v e="$errs" 'BEGIN {
+    if (t == "") { printf "%s", e ? "MISSED (" e " errors)" : "(no target)"; exit }
     ok = r >= t && (tp == "" || p <= tp) && e == 0
     printf "%s (ratio >= %s%s)%s", ok ? "met" : "MISSED", t, tp == "" ? "" : ", p50 <= " tp " ms", e ? "; " e " errors" : "" }')
   ROWS+=("| $label | $(fmt "$dr") req/s | $(fmt "$pr") req/s | $ratio | $(fmt "$dp50" 3) / $(fmt "$dp99" 3) ms | $(fmt "$pp50" 3) / $(fmt "$pp99" 3) ms | CPU/request: server $(fmt "$scpu") us, agent $(fmt "$acpu") us; switches/request: server $(fmt "$scs" 1), agent $(fmt "$acs" 1) | $verdict |")
@@ -269,7 +270,7 @@ echo
 echo "== request rate (wrk, ${DURATION}s per run)"
 if wants rate; then
   wrk_case "100 B, c=1" /100b.txt 1 0.15 0.5
-  wrk_case "100 B, c=16" /100b.txt 16 0.15 ""
+  wrk_case "100 B, c=16" /100b.txt 16 "" ""  # measured, without a target of its own
   wrk_case "100 B, c=64" /100b.txt 64 0.20 ""
   wrk_case "1 MiB, c=16" /1m.bin 16 0.40 ""
   echo "  agent warnings during the rate cases: $(grep -c WARNING "$WORK/agent.log" || true)" \
