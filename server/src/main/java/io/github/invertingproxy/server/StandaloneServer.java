@@ -34,6 +34,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class StandaloneServer implements AutoCloseable {
   private static final int BUFFER_SIZE = 64 * 1024;
+  /**
+   * Connections the kernel completes while the acceptor is busy. With the JDK's default of 50, a
+   * burst of clients (a thousand at once) loses the rest of its connects, which retry only after a
+   * second or more; the kernel caps this at {@code net.core.somaxconn}.
+   */
+  static final int ACCEPT_QUEUE = 1024;
   private final Server jetty;
   private final ServerConnector connector;
   private final InMemoryBackendRegistry registry;
@@ -70,6 +76,7 @@ public final class StandaloneServer implements AutoCloseable {
     this.connector = new ServerConnector(jetty, h1);
     connector.setHost(b.bind);
     connector.setPort(b.port);
+    connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
     jetty.addConnector(connector);
 
@@ -123,6 +130,11 @@ public final class StandaloneServer implements AutoCloseable {
   /** The WebSocket upgrades carried natively; null when they are off ({@link Builder#webSockets}). */
   public JettyWebSocketGateway webSockets() {
     return webSockets;
+  }
+
+  /** Stops or resumes taking connections from the kernel's queue; for tests. */
+  void accepting(boolean accepting) {
+    connector.setAccepting(accepting);
   }
 
   /** Connections currently open to the port, for tests and metrics. */
