@@ -39,7 +39,7 @@ public final class StandaloneServer implements AutoCloseable {
    * burst of clients (a thousand at once) loses the rest of its connects, which retry only after a
    * second or more; the kernel caps this at {@code net.core.somaxconn}.
    */
-  static final int ACCEPT_QUEUE = 1024;
+  private static final int ACCEPT_QUEUE = 1024;
   private final Server jetty;
   private final ServerConnector connector;
   private final InMemoryBackendRegistry registry;
