@@ -337,14 +337,14 @@ final class BackendLoop implements Closeable {
   private void handOff() throws IOException {
     // Their keys are cancelled; a select completes the deregistration, after which blocking mode is allowed.
     selector.selectNow();
-    List<Connection> waiting = new ArrayList<>(0);
-    for (Connection c : handOffs) {
+    for (Iterator<Connection> i = handOffs.iterator(); i.hasNext(); ) {
+      Connection c = i.next();
       int state = c.request.get();
       if (state == WRITING && c.request.compareAndSet(WRITING, HANDING) || state == HANDING) {
         // Its writer is still between its write and knowing what went out; it wakes the loop then.
-        waiting.add(c);
         continue;
       }
+      i.remove();
       Exchange e = c.handingOff;
       c.handingOff = null;
       Duration remaining = Duration.ZERO;
@@ -364,8 +364,6 @@ final class BackendLoop implements Closeable {
       ByteBuffer rest = c.request.get() == PARTIAL ? c.unwritten : null;
       tell(() -> e.listener.handedOff(c.channel, readSoFar, rest, left));
     }
-    handOffs.clear();
-    handOffs.addAll(waiting);
   }
 
   private void shutDown() {
