@@ -223,6 +223,25 @@ public class WebSocketFailuresTest {
   }
 
   @Test
+  public void anAgentSocketForAnUpgradeThatIsNeverExpectedIsRefusedWith404AfterItsWait() throws Exception {
+    stack.register("never");
+    long started = System.nanoTime();
+    try (RawClient agentSide = new RawClient(stack.port())) {
+      agentSide.send("GET /" + WebSocketExtension.AGENT_PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + ProtocolHeaders.BACKEND_ID + ": never\r\n"
+          + ProtocolHeaders.REQUEST_ID + ": r-never\r\n\r\n");
+      var answer = agentSide.response("GET");
+      assertEquals(404, answer.head().status());
+      assertTrue(new String(answer.body().readAllBytes(), StandardCharsets.UTF_8).contains("r-never"));
+    }
+    long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    assertTrue("refused after " + waitedMillis + " ms, before the upgrade could have been expected",
+        waitedMillis >= 1_900);
+    assertEquals(0, stack.server.webSockets().pendingCount());
+  }
+
+  @Test
   public void noSocketConnectionOrThreadIsLeftBehind() throws Exception {
     stack.close();
     Set<Thread> before = Thread.getAllStackTraces().keySet();

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +66,8 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
 
   private final Map<String, Boolean> features = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  /** Agents' sockets that came before their upgrade was expected, each waiting on its request id. */
+  private final Map<String, CompletableFuture<Pending>> early = new ConcurrentHashMap<>();
   private final Relays relays;
   private final Handshaker handshaker = Handshaker.newInstance();
   private final WebSocketComponents components;
@@ -145,7 +148,12 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
 
   @Override
   public void expect(String backendId, String requestId) {
-    pending.put(requestId, new Pending(backendId));
+    Pending p = new Pending(backendId);
+    pending.put(requestId, p);
+    CompletableFuture<Pending> waiting = early.get(requestId);
+    if (waiting != null) {
+      waiting.complete(p);
+    }
   }
 
   @Override
@@ -176,19 +184,32 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
     }
   }
 
-  /** The upgrade waiting for {@code requestId}, once expected; null when it is not within {@link #EXPECT_WAIT}. */
+  /**
+   * The upgrade waiting for {@code requestId}, once expected; null when it is not within {@link #EXPECT_WAIT}.
+   * The socket waits without polling: {@link #expect} completes what it finds in {@link #early}, and the
+   * second look at {@link #pending} catches an {@code expect} that ran before the socket registered there.
+   */
   private Pending awaitExpected(String requestId) throws IOException {
-    long end = System.nanoTime() + EXPECT_WAIT.toNanos();
-    Pending p;
-    while ((p = pending.get(requestId)) == null && System.nanoTime() - end < 0) {
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while waiting for upgrade " + requestId);
-      }
+    Pending p = pending.get(requestId);
+    if (p != null) {
+      return p;
     }
-    return p;
+    CompletableFuture<Pending> mine = new CompletableFuture<>();
+    CompletableFuture<Pending> waiting = early.putIfAbsent(requestId, mine);
+    if (waiting == null) {
+      waiting = mine;
+    }
+    try {
+      p = pending.get(requestId);
+      return p != null ? p : waiting.get(EXPECT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for upgrade " + requestId);
+    } finally {
+      early.remove(requestId, mine);
+    }
   }
 
   @Override
