@@ -1,5 +1,6 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.protocol.FieldList;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.MessageLimits;
@@ -152,7 +153,7 @@ final class SmallResponseReader {
         }
         contentLength = Long.parseLong(value);
       }
-      if (name.equalsIgnoreCase("Connection") && hasToken(value, "close")) {
+      if (name.equalsIgnoreCase("Connection") && FieldList.contains(value, "close")) {
         close = true;
       }
       fields.add(new HeaderField(name, value));
@@ -180,15 +181,6 @@ final class SmallResponseReader {
       }
     }
     return Integer.MAX_VALUE;
-  }
-
-  private static boolean hasToken(String value, String token) {
-    for (String part : value.split(",")) {
-      if (part.trim().equalsIgnoreCase(token)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean startsWith(byte[] b, int from, String prefix) {

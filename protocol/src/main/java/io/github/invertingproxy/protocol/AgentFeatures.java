@@ -1,6 +1,5 @@
 package io.github.invertingproxy.protocol;
 
-import java.util.Locale;
 
 /**
  * The protocol's extensions, which an agent announces per call with {@link #HEADER} (docs/protocol.md,
@@ -31,14 +30,6 @@ public final class AgentFeatures {
 
   /** Whether a {@link #HEADER} value (possibly null) lists {@code feature}. */
   public static boolean lists(String header, String feature) {
-    if (header == null) {
-      return false;
-    }
-    for (String token : header.split(",")) {
-      if (token.trim().toLowerCase(Locale.ROOT).equals(feature)) {
-        return true;
-      }
-    }
-    return false;
+    return FieldList.contains(header, feature);
   }
 }

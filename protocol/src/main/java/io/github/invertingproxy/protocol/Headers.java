@@ -58,6 +58,27 @@ public final class Headers implements Iterable<HeaderField> {
     return values;
   }
 
+  /** The {@link FieldList} elements of every {@code name} field, in order. */
+  public List<String> elements(String name) {
+    List<String> elements = new ArrayList<>();
+    for (HeaderField f : fields) {
+      if (f.is(name)) {
+        elements.addAll(FieldList.elements(f.value()));
+      }
+    }
+    return elements;
+  }
+
+  /** Whether a {@code name} field lists {@code element}, ignoring case (a {@link FieldList}). */
+  public boolean hasElement(String name, String element) {
+    for (HeaderField f : fields) {
+      if (f.is(name) && FieldList.contains(f.value(), element)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public boolean contains(String name) {
     return first(name).isPresent();
   }

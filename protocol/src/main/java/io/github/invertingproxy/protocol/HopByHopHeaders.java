@@ -18,13 +18,8 @@ public final class HopByHopHeaders {
   /** The hop-by-hop headers removed from {@code headers}, including those its Connection fields name. */
   public static Headers strip(Headers headers) {
     Set<String> named = new HashSet<>();
-    for (String connection : headers.all("Connection")) {
-      for (String token : connection.split(",")) {
-        String t = token.trim().toLowerCase(Locale.ROOT);
-        if (!t.isEmpty()) {
-          named.add(t);
-        }
-      }
+    for (String element : headers.elements("Connection")) {
+      named.add(element.toLowerCase(Locale.ROOT));
     }
     return headers.without(f -> {
       String lower = f.name().toLowerCase(Locale.ROOT);

@@ -20,24 +20,7 @@ public final class WebSocketExtension {
    * handshake's other fields are checked by whoever performs it.
    */
   public static boolean asksForWebSocket(Headers headers) {
-    boolean upgrade = false;
-    for (String value : headers.all("Upgrade")) {
-      for (String token : value.split(",")) {
-        if (token.trim().equalsIgnoreCase("websocket")) {
-          upgrade = true;
-        }
-      }
-    }
-    if (!upgrade) {
-      return false;
-    }
-    for (String value : headers.all("Connection")) {
-      for (String token : value.split(",")) {
-        if (token.trim().equalsIgnoreCase("upgrade")) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return headers.hasElement("Upgrade", "websocket") && headers.hasElement("Connection", "upgrade");
   }
+
 }

@@ -78,17 +78,15 @@ public final class HtmlInjection {
     }
     List<String> kept = new ArrayList<>();
     boolean dropped = false;
-    for (String value : request.headers().all("Accept-Encoding")) {
-      for (String coding : value.split(",")) {
-        String name = coding.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        if (name.isEmpty()) {
-          continue;
-        }
-        if (DECODABLE.contains(name)) {
-          kept.add(coding.trim());
-        } else {
-          dropped = true;
-        }
+    for (String coding : request.headers().elements("Accept-Encoding")) {
+      String name = coding.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (DECODABLE.contains(name)) {
+        kept.add(coding);
+      } else {
+        dropped = true;
       }
     }
     if (!dropped) {
@@ -246,12 +244,10 @@ public final class HtmlInjection {
   /** {@code identity}, {@code gzip} or {@code deflate}; null for a coding (or a chain) not decoded here. */
   private static String contentCoding(Headers headers) {
     List<String> codings = new ArrayList<>();
-    for (String value : headers.all("Content-Encoding")) {
-      for (String coding : value.split(",")) {
-        String name = coding.trim().toLowerCase(Locale.ROOT);
-        if (!name.isEmpty() && !name.equals("identity")) {
-          codings.add(name);
-        }
+    for (String coding : headers.elements("Content-Encoding")) {
+      String name = coding.toLowerCase(Locale.ROOT);
+      if (!name.equals("identity")) {
+        codings.add(name);
       }
     }
     if (codings.isEmpty()) {

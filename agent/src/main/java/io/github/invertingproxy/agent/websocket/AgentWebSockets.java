@@ -208,15 +208,7 @@ public final class AgentWebSockets implements Closeable {
   }
 
   private static List<String> subprotocols(Headers headers) {
-    List<String> protocols = new ArrayList<>();
-    for (String value : headers.all("Sec-WebSocket-Protocol")) {
-      for (String token : value.split(",")) {
-        if (!token.isBlank()) {
-          protocols.add(token.trim());
-        }
-      }
-    }
-    return protocols;
+    return headers.elements("Sec-WebSocket-Protocol");
   }
 
   /** The backend's 101 as the proxy should answer the client: its subprotocol and end-to-end fields. */

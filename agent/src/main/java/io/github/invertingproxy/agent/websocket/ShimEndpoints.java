@@ -137,14 +137,7 @@ final class ShimEndpoints implements AutoCloseable {
     String target = (asked.getRawPath() == null || asked.getRawPath().isEmpty() ? "/" : asked.getRawPath())
         + (asked.getRawQuery() == null ? "" : "?" + asked.getRawQuery());
     int version = version(original.headers());
-    List<String> protocols = new ArrayList<>();
-    for (String value : original.headers().all(PROTOCOLS_HEADER)) {
-      for (String token : value.split(",")) {
-        if (!token.isBlank()) {
-          protocols.add(token.trim());
-        }
-      }
-    }
+    List<String> protocols = original.headers().elements(PROTOCOLS_HEADER);
     List<HeaderField> fields = new ArrayList<>();
     for (HeaderField f : AgentWebSockets.forwardedFields(prepared.headers())) {
       String name = f.name().toLowerCase(Locale.ROOT);
