@@ -17,33 +17,35 @@ public final class FieldList {
   public static List<String> elements(String value) {
     requireNonNull(value, "value");
     List<String> elements = new ArrayList<>();
-    int start = 0;
-    while (start <= value.length()) {
-      int comma = value.indexOf(',', start);
-      int end = comma < 0 ? value.length() : comma;
-      int from = skipSpaces(value, start, end);
-      int to = trimSpaces(value, from, end);
-      if (from < to) {
-        elements.add(value.substring(from, to));
-      }
-      start = end + 1;
-    }
+    scan(value, (from, to) -> {
+      elements.add(value.substring(from, to));
+      return false;
+    });
     return elements;
   }
 
   /** Whether {@code value} (possibly null) has an element equal to {@code element}, ignoring case. */
   public static boolean contains(String value, String element) {
     requireNonNull(element, "element");
-    if (value == null) {
-      return false;
-    }
+    return value != null && scan(value, (from, to) -> to - from == element.length()
+        && value.regionMatches(true, from, element, 0, element.length()));
+  }
+
+  /** Where an element lies in the value: {@code [from, to)}, trimmed and never empty. */
+  private interface ElementVisitor {
+    /** True to stop the scan. */
+    boolean visit(int from, int to);
+  }
+
+  /** Visits the elements of {@code value} in order until one visit returns true; true when one did. */
+  private static boolean scan(String value, ElementVisitor visitor) {
     int start = 0;
     while (start <= value.length()) {
       int comma = value.indexOf(',', start);
       int end = comma < 0 ? value.length() : comma;
       int from = skipSpaces(value, start, end);
       int to = trimSpaces(value, from, end);
-      if (to - from == element.length() && value.regionMatches(true, from, element, 0, element.length())) {
+      if (from < to && visitor.visit(from, to)) {
         return true;
       }
       start = end + 1;
