@@ -26,8 +26,11 @@ import javax.servlet.http.HttpServletResponse;
  * is never mistaken for a whole one.
  */
 final class ResponseRelay {
-  /** The most copied in one piece; a piece costs a read, a write and a flush. */
-  private static final int MAX_PIECE = 64 * 1024;
+  /**
+   * The most copied in one piece; a piece costs a read, a write and a flush. As large as the stand-alone
+   * server's Jetty buffers, so that a piece leaves in one write.
+   */
+  private static final int MAX_PIECE = 32 * 1024;
 
   /** Raised when the agent's side broke off mid-relay; the container then aborts the client's connection. */
   static final class AgentStreamBroken extends IOException {
