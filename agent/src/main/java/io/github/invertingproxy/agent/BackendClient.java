@@ -149,7 +149,7 @@ final class BackendClient implements Closeable {
    * @param remaining what is left of the forwarding timeout; zero for none
    * @throws BackendFailure when no usable response head arrives
    */
-  BackendExchange receive(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten,
+  BackendExchange receive(SocketChannel channel, ByteBuffer readSoFar, ByteBuffer unwritten,
       Consumer<SocketChannel> giveBack, RequestHead head, Duration remaining) throws BackendFailure {
     ConnectionPool.Lease lease;
     try {

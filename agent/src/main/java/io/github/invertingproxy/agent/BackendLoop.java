@@ -54,7 +54,7 @@ final class BackendLoop implements Closeable {
      *     it: to be written before the response is read; null when it went out whole
      * @param remaining what is left of the forwarding timeout; zero for none
      */
-    void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining);
+    void handedOff(SocketChannel channel, ByteBuffer readSoFar, ByteBuffer unwritten, Duration remaining);
 
     /** No response: the backend cannot be reached, a write failed, the timeout passed, or the agent stops. */
     void failed(BackendFailure failure);
@@ -351,7 +351,8 @@ final class BackendLoop implements Closeable {
       if (e.deadline != 0) {
         remaining = Duration.ofNanos(Math.max(1, e.deadline - System.nanoTime()));
       }
-      byte[] readSoFar = Arrays.copyOf(c.in, c.inLength);
+      // The connection leaves the loop for good, so what it read can go with it uncopied.
+      ByteBuffer readSoFar = ByteBuffer.wrap(c.in, 0, c.inLength);
       try {
         c.channel.configureBlocking(true);
       } catch (IOException | RuntimeException ex) {

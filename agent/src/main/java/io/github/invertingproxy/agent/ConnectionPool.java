@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -104,10 +105,11 @@ final class ConnectionPool implements Closeable {
    * Takes over a connection that {@link BackendLoop} opened and sent a request on: blocking again, with
    * the bytes already read of the response put back in front, so that it is read from its first byte.
    *
+   * @param readSoFar those bytes, in a buffer backed by an array (which is read, not copied)
    * @param giveBack takes the connection when it is released for reuse with nothing left unread, in
    *     place of this pool
    */
-  Lease adopt(SocketChannel channel, byte[] readSoFar, Consumer<SocketChannel> giveBack) throws IOException {
+  Lease adopt(SocketChannel channel, ByteBuffer readSoFar, Consumer<SocketChannel> giveBack) throws IOException {
     if (tls != null) {
       throw new IllegalStateException("a TLS pool cannot adopt a plain connection");
     }
@@ -300,8 +302,9 @@ final class ConnectionPool implements Closeable {
       this.giveBack = giveBack;
     }
 
-    void bind(byte[] readSoFar) throws IOException {
-      prefix = new ByteArrayInputStream(readSoFar);
+    void bind(ByteBuffer readSoFar) throws IOException {
+      prefix = new ByteArrayInputStream(readSoFar.array(), readSoFar.arrayOffset() + readSoFar.position(),
+          readSoFar.remaining());
       bind(new SocketHolder(channel.socket()) {
         @Override
         protected InputStream getInputStream(Socket s) throws IOException {

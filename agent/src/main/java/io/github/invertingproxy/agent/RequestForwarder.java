@@ -191,7 +191,7 @@ final class RequestForwarder {
           }
 
           @Override
-          public void handedOff(SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten,
+          public void handedOff(SocketChannel channel, ByteBuffer readSoFar, ByteBuffer unwritten,
               Duration remaining) {
             handOver(threads, () -> forwardAll(respondAfterHandOff(received, rewrite, channel, readSoFar, unwritten,
                 remaining, started), System.nanoTime()));
@@ -263,7 +263,7 @@ final class RequestForwarder {
 
   /** Reads the response that the selector handed over with its connection, and sends it back; blocking. */
   private FetchedRequest respondAfterHandOff(FetchedRequest fetched, ExchangeRewrites.Exchange rewrite,
-      SocketChannel channel, byte[] readSoFar, ByteBuffer unwritten, Duration remaining, long started) {
+      SocketChannel channel, ByteBuffer readSoFar, ByteBuffer unwritten, Duration remaining, long started) {
     return relay(fetched, rewrite, () -> backend.receive(channel, readSoFar, unwritten, loop::takeBack,
         rewrite.request(), remaining), started);
   }
