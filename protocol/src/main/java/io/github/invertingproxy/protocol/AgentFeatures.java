@@ -1,6 +1,5 @@
 package io.github.invertingproxy.protocol;
 
-
 /**
  * The protocol's extensions, which an agent announces per call with {@link #HEADER} (docs/protocol.md,
  * "Extensions"). A proxy that knows nothing of them (the original Go proxy) ignores the header, and a

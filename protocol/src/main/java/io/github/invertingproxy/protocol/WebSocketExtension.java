@@ -22,5 +22,4 @@ public final class WebSocketExtension {
   public static boolean asksForWebSocket(Headers headers) {
     return headers.hasElement("Upgrade", "websocket") && headers.hasElement("Connection", "upgrade");
   }
-
 }
