@@ -24,14 +24,17 @@ final class BackendsCommand {
 
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String usage = "usage: inverting-proxy-server backends list|get ID|add|delete ID [--api URL] [--token T]\n"
-        + "  add takes --id, --end-user (email or allUsers), --backend-user (the agent's account), --path-prefixes (comma-separated)";
+        + "  add takes --id, --end-user (email or allUsers), --backend-user (the agent's account), --path-prefixes (comma-separated)\n"
+        + "  e.g. backends list --api http://127.0.0.1:8081/   (the stand-alone server's admin port)\n"
+        + "       backends list --api https://api-dot-my-project.appspot.com/ --token \"$(gcloud auth print-access-token)\"";
     if (args.length == 0) {
       err.println(usage);
       return 2;
     }
     String verb = args[0];
     Flags flags = new Flags("inverting-proxy-server backends", usage, env);
-    Flags.Flag<String> api = flags.string("api", "http://127.0.0.1:8080/", "base URL of the proxy's admin API").env("PROXY_API");
+    Flags.Flag<String> api = flags.string("api", "http://127.0.0.1:8081/",
+        "base URL of the admin API: the stand-alone server's --admin-port, or https://api-dot-PROJECT.appspot.com/").env("PROXY_API");
     Flags.Flag<String> token = flags.string("token", "", "bearer token of an administrator").env("PROXY_API_TOKEN");
     Flags.Flag<String> id = flags.string("id", "", "backend id (add)");
     Flags.Flag<String> endUser = flags.string("end-user", "", "end user's email, or allUsers (add)");

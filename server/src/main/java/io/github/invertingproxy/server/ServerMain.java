@@ -38,10 +38,15 @@ public final class ServerMain {
       server.start();
     } catch (Exception e) {
       err.println("inverting-proxy-server: cannot start: " + describe(e));
+      try {
+        server.close(); // the other listener may have opened
+      } catch (Exception ignored) {
+        // already reported why it failed
+      }
       return 1;
     }
     out.println("inverting-proxy-server listening on " + server.url()
-        + " (agents: " + server.url() + "agent/, admin API: " + server.url() + "api/backends)");
+        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends)");
     out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -63,12 +68,17 @@ public final class ServerMain {
   static StandaloneServer configure(String[] args, Map<String, String> env, PrintStream out, PrintStream err)
       throws Flags.UsageException {
     Flags flags = new Flags("inverting-proxy-server",
-        "The stand-alone inverting proxy. One port serves the user-facing proxy on every path, the agent\n"
-            + "calls under /agent/, and the admin API under /api/backends.\n"
+        "The stand-alone inverting proxy. One port (--port) serves the user-facing proxy on every path and\n"
+            + "the agent calls (requests under /agent/ that carry X-Inverting-Proxy-Backend-ID); another\n"
+            + "(--admin-port) serves the admin API under /api/backends.\n"
             + "Manage backend records with: inverting-proxy-server backends list|get|add|delete (see backends --help).", env);
     Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
     Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
         "address to listen on; 0.0.0.0 for every interface").env("BIND");
+    Flags.Flag<Integer> adminPort = flags.integer("admin-port", 8081,
+        "TCP port of the admin API (/api/backends); 0 picks a free one").env("ADMIN_PORT");
+    Flags.Flag<String> adminBind = flags.string("admin-bind", "",
+        "address the admin API listens on; empty: the same as --bind").env("ADMIN_BIND");
     Flags.Flag<String> dataDir = flags.string("data-dir", "",
         "folder where backend records are saved (backends.json, replaced atomically on every change);\n"
             + "empty keeps them in memory only").env("DATA_DIR");
@@ -108,7 +118,8 @@ public final class ServerMain {
     LogFormat.install(debug.get() ? Level.FINE : Level.INFO);
     StandaloneServer.Builder b = StandaloneServer.builder();
     try {
-      b.port(port.get()).bind(bind.get()).liveWindow(liveWindow.get()).maxThreads(maxThreads.get())
+      b.port(port.get()).bind(bind.get()).adminPort(adminPort.get())
+          .adminBind(adminBind.get().isEmpty() ? null : adminBind.get()).liveWindow(liveWindow.get()).maxThreads(maxThreads.get())
           .settings(ProxySettings.builder()
               .responseTimeout(responseTimeout.get())
               .pendingTimeout(pendingTimeout.get())
@@ -127,7 +138,7 @@ public final class ServerMain {
         if (!tokensFile.get().isEmpty()) {
           throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
         }
-        err.println("WARNING: --auth none: anyone who can reach this port may use every backend, act as any"
+        err.println("WARNING: --auth none: anyone who can reach these ports may use every backend, act as any"
             + " agent and change backend records. Use it only on a trusted machine.");
       }
       case "tokens" -> {

@@ -29,8 +29,9 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The stand-alone proxy: one port serving the user-facing proxy on every path, the agent calls under
- * {@code /agent/}, and the admin API under {@code /api/backends}, on in-memory state.
+ * The stand-alone proxy, on in-memory state: the main port serves the user-facing proxy on every
+ * path and the agent calls (under {@code /agent/}, told apart by their backend header, see
+ * {@link Endpoints}); a port of its own serves the admin API under {@code /api/backends}.
  */
 public final class StandaloneServer implements AutoCloseable {
   /**
@@ -47,6 +48,7 @@ public final class StandaloneServer implements AutoCloseable {
   private static final int ACCEPT_QUEUE = 1024;
   private final Server jetty;
   private final ServerConnector connector;
+  private final ServerConnector adminConnector;
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
   private final JettyWebSocketGateway webSockets;
@@ -84,21 +86,33 @@ public final class StandaloneServer implements AutoCloseable {
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
     jetty.addConnector(connector);
+    this.adminConnector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    adminConnector.setHost(b.adminBind != null ? b.adminBind : b.bind);
+    adminConnector.setPort(b.adminPort);
+    jetty.addConnector(adminConnector);
 
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    FilterHolder headerCount = new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount()));
-    headerCount.setAsyncSupported(true);
-    context.addFilter(headerCount, "/*", EnumSet.of(DispatcherType.REQUEST));
+    // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
+    ServletContextHandler agentCalls = context("/agent", b);
     ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets));
     agent.setAsyncSupported(true);
-    context.addServlet(agent, "/agent/*");
-    context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    agentCalls.addServlet(agent, "/*");
+    ServletContextHandler admin = context("/", b);
+    admin.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    ServletContextHandler clients = context("/", b);
     // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
     proxy.setAsyncSupported(true);
-    context.addServlet(proxy, "/*");
-    jetty.setHandler(context.get());
+    clients.addServlet(proxy, "/*");
+    jetty.setHandler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get()));
+  }
+
+  private static ServletContextHandler context(String path, Builder b) {
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath(path);
+    FilterHolder headerCount = new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount()));
+    headerCount.setAsyncSupported(true);
+    context.addFilter(headerCount, "/*", EnumSet.of(DispatcherType.REQUEST));
+    return context;
   }
 
   public static Builder builder() {
@@ -117,11 +131,20 @@ public final class StandaloneServer implements AutoCloseable {
 
   /** The base URL, ending with {@code /}; agents use it as their {@code --proxy}. */
   public String url() {
-    String host = connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "127.0.0.1" : connector.getHost();
+    return url(connector);
+  }
+
+  /** The admin API's base URL, ending with {@code /}: the records are at {@code adminUrl() + "api/backends"}. */
+  public String adminUrl() {
+    return url(adminConnector);
+  }
+
+  private static String url(ServerConnector listener) {
+    String host = listener.getHost() == null || listener.getHost().equals("0.0.0.0") ? "127.0.0.1" : listener.getHost();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + port() + "/";
+    return "http://" + host + ":" + listener.getLocalPort() + "/";
   }
 
   public InMemoryBackendRegistry registry() {
@@ -173,6 +196,8 @@ public final class StandaloneServer implements AutoCloseable {
   public static final class Builder {
     private String bind = "127.0.0.1";
     private int port = 8080;
+    private String adminBind;
+    private int adminPort;
     private Path dataDir;
     private Path tokensFile;
     private Identity identity;
@@ -212,6 +237,21 @@ public final class StandaloneServer implements AutoCloseable {
         throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
       }
       this.port = port;
+      return this;
+    }
+
+    /** Where the admin API listens; null (the default) listens where {@link #bind} does. */
+    public Builder adminBind(String adminBind) {
+      this.adminBind = adminBind;
+      return this;
+    }
+
+    /** The admin API's port; 0 (the default here; the command line's is 8081) picks a free one. */
+    public Builder adminPort(int adminPort) {
+      if (adminPort < 0 || adminPort > 65535) {
+        throw new IllegalArgumentException("admin port must be 0 to 65535, was " + adminPort);
+      }
+      this.adminPort = adminPort;
       return this;
     }
 

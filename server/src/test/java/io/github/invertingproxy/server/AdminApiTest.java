@@ -30,7 +30,7 @@ public class AdminApiTest {
   }
 
   private HttpResponse<String> call(String method, String path, String body, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.adminUrl() + path))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);

@@ -12,7 +12,6 @@ import io.github.invertingproxy.protocol.RequestStartTime;
 import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -201,12 +200,5 @@ public class ProxyExchangeTest {
     List<String> first = agent.pendingWithin(5);
     List<String> second = agent.pendingWithin(5);
     assertEquals(first, second);
-  }
-
-  @Test
-  public void missingBackendHeaderIs400() throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(to("agent/pending").build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(400, r.statusCode());
-    assertEquals("Bad request: missing header X-Inverting-Proxy-Backend-ID\n", r.body());
   }
 }

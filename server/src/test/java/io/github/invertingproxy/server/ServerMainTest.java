@@ -51,7 +51,8 @@ public class ServerMainTest {
     assertEquals(0, run("--help"));
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
-        "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--debug"}) {
+        "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--debug", "--admin-port",
+        "--admin-bind"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
   }
@@ -59,7 +60,7 @@ public class ServerMainTest {
   @Test
   public void portInUseIsOneClearLine() throws Exception {
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      assertEquals(1, run("--port", Integer.toString(taken.getLocalPort())));
+      assertEquals(1, run("--port", Integer.toString(taken.getLocalPort()), "--admin-port", "0"));
       assertTrue(errText(), errText().contains("cannot start"));
     }
   }
