@@ -26,6 +26,7 @@ import javax.servlet.DispatcherType;
 import org.eclipse.jetty.ee8.servlet.FilterHolder;
 import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -35,8 +36,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The App Engine flavour on one machine, without Google: the three services' WARs (their
- * bootstraps, {@code web.xml} and {@code appengine-web.xml}) in one embedded Jetty ee8, routed by
- * {@code dispatch.yaml}, on the App Engine stubs. Sign in with the dev server's
+ * bootstraps, {@code web.xml} and {@code appengine-web.xml}) in one embedded Jetty ee8, on the App
+ * Engine stubs. The main port routes as App Engine does, by host ({@code agent-dot-localhost})
+ * and then by {@code dispatch.yaml}; each service also has a port of its own, as on the dev server
+ * ({@link #serviceUri}), for clients that cannot resolve {@code *.localhost}. Sign in with the dev server's
  * {@code dev_appserver_login} cookie (or its page at {@code /_ah/login}); agents and API clients
  * authenticate with bearer tokens mapped to accounts by {@link Builder#oauthToken}.
  */
@@ -49,6 +52,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private LocalAppEngine appEngine;
   private Server server;
   private ServerConnector connector;
+  private final Map<String, ServerConnector> servicePorts = new LinkedHashMap<>();
   private ApiProxy.Environment startEnvironment;
 
   private AppEngineRunner(Builder b) {
@@ -90,25 +94,55 @@ public final class AppEngineRunner implements AutoCloseable {
     // The relayed response carries the backend's own Date and Server headers; add none of ours.
     http.setSendDateHeader(false);
     http.setSendServerVersion(false);
-    connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    connector.setHost(settings.host);
-    connector.setPort(settings.port);
-    // Longer than any long poll or response wait: App Engine's front end allows minutes.
-    connector.setIdleTimeout(5 * 60_000);
-    server.addConnector(connector);
+    connector = listener(http, settings.port);
     Map<String, Handler> services = new LinkedHashMap<>();
+    Map<Connector, String> ownPorts = new LinkedHashMap<>();
+    int next = settings.firstServicePort;
     for (ServiceDescriptor d : descriptors) {
       services.put(d.service(), context(d).get());
+      ServerConnector own = listener(http, next == 0 ? 0 : next++);
+      servicePorts.put(d.service(), own);
+      ownPorts.put(own, d.service());
     }
-    server.setHandler(new ServiceDispatcher(rules, services));
+    server.setHandler(new ServiceDispatcher(rules, services, ownPorts));
     server.start();
     LOG.info("App Engine services " + services.keySet() + " listening on " + uri());
     return this;
   }
 
-  /** The base URL, ending with {@code /}: {@code http://host:port/}. */
+  private ServerConnector listener(HttpConfiguration http, int port) {
+    ServerConnector listener = new ServerConnector(server, new HttpConnectionFactory(http));
+    listener.setHost(settings.host);
+    listener.setPort(port);
+    // Longer than any long poll or response wait: App Engine's front end allows minutes.
+    listener.setIdleTimeout(5 * 60_000);
+    server.addConnector(listener);
+    return listener;
+  }
+
+  /** The main port's base URL, ending with {@code /}: {@code http://host:port/}, the proxy's host. */
   public URI uri() {
     return URI.create("http://" + settings.host + ":" + connector.getLocalPort() + "/");
+  }
+
+  /** The base URL of {@code service}'s own port, ending with {@code /}. */
+  public URI serviceUri(String service) {
+    ServerConnector own = servicePorts.get(service);
+    if (own == null) {
+      throw new IllegalArgumentException("no service \"" + service + "\"; the services are " + servicePorts.keySet());
+    }
+    return URI.create("http://" + settings.host + ":" + own.getLocalPort() + "/");
+  }
+
+  /**
+   * {@code service}'s URL on the main port by host name, as App Engine names it
+   * ({@code http://agent-dot-localhost:8080/}); browsers and curl resolve {@code *.localhost}, the
+   * JDK does not.
+   */
+  public URI serviceHostUri(String service) {
+    serviceUri(service); // refuses an unknown service
+    String host = service.equals(DispatchRules.DEFAULT_SERVICE) ? "localhost" : service + "-dot-localhost";
+    return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
   }
 
   /** Maps a bearer token to an account from now on, for OAuth. */
@@ -208,6 +242,7 @@ public final class AppEngineRunner implements AutoCloseable {
   public static final class Builder {
     private String host = "127.0.0.1";
     private int port = 8080;
+    private int firstServicePort;
     private Path dispatchYaml;
     private Path indexYaml;
     private Path datastoreFile;
@@ -227,6 +262,18 @@ public final class AppEngineRunner implements AutoCloseable {
         throw new IllegalArgumentException("port " + port + " is outside 0..65535");
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * The services' own ports: {@code default} on this one, then {@code agent} and {@code api} on the
+     * next ones; 0 (the default) picks free ports.
+     */
+    public Builder firstServicePort(int port) {
+      if (port < 0 || port > 65533) {
+        throw new IllegalArgumentException("first service port " + port + " is outside 0..65533");
+      }
+      this.firstServicePort = port;
       return this;
     }
 
@@ -271,7 +318,10 @@ public final class AppEngineRunner implements AutoCloseable {
         "Runs the App Engine flavour (services default, agent and api) locally on the App Engine stubs.",
         System.getenv());
     Flags.Flag<String> host = flags.string("host", "127.0.0.1", "address to listen on");
-    Flags.Flag<Integer> port = flags.integer("port", 8080, "port to listen on (0 picks a free one)");
+    Flags.Flag<Integer> port = flags.integer("port", 8080,
+        "port to listen on, routed by host (agent-dot-localhost) and dispatch.yaml (0 picks a free one)");
+    Flags.Flag<Integer> servicePort = flags.integer("first-service-port", 0,
+        "the services' own ports: default on this one, agent and api on the next two (0 picks free ones)");
     Flags.Flag<String> dispatch = flags.string("dispatch", "", "dispatch.yaml to route by (default: the bundled copy)");
     Flags.Flag<String> index = flags.string("index", "", "index.yaml for the Datastore stub (default: the bundled copy)");
     Flags.Flag<String> datastore = flags.string("datastore-file", "", "keep Datastore in this file (default: in memory)");
@@ -289,7 +339,7 @@ public final class AppEngineRunner implements AutoCloseable {
     Builder b = builder();
     try {
       flags.parse(args);
-      b.host(host.get()).port(port.get());
+      b.host(host.get()).port(port.get()).firstServicePort(servicePort.get());
       if (!dispatch.get().isEmpty()) {
         b.dispatchYaml(Path.of(dispatch.get()));
       }
@@ -344,6 +394,10 @@ public final class AppEngineRunner implements AutoCloseable {
           .backendUser(DEMO_AGENT).pathPrefixes("/").build());
     }
     out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api)");
+    for (String service : runner.servicePorts.keySet()) {
+      out.println("Service " + service + " listening on " + runner.serviceUri(service) + " and on "
+          + runner.serviceHostUri(service));
+    }
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     runner.join();

@@ -83,7 +83,7 @@ public class AppEngineFlavourTest {
   private static void register(String id, String endUser, String agentAccount, String... prefixes) throws Exception {
     String json = "{\"id\":\"" + id + "\",\"endUser\":\"" + endUser + "\",\"backendUser\":\"" + agentAccount
         + "\",\"pathPrefixes\":[\"" + String.join("\",\"", prefixes) + "\"]}";
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(runner.uri().resolve("api/backends"))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(runner.serviceUri("api").resolve("api/backends"))
         .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(r.body(), 200, r.statusCode());
@@ -93,7 +93,7 @@ public class AppEngineFlavourTest {
   private static ForwardingAgent agent(String backendId, String account, TestBackend backend) {
     String token = account + "-token";
     runner.oauthToken(token, account, false);
-    ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(runner.uri().toString()).backendId(backendId)
+    ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(runner.serviceUri("agent").toString()).backendId(backendId)
         .target(backend.target()).credentials(() -> Optional.of("Bearer " + token)).build();
     agent.start();
     running.add(agent);
@@ -120,7 +120,7 @@ public class AppEngineFlavourTest {
   }
 
   private static HttpResponse<String> agentCall(String token, String backendId) throws Exception {
-    return http.send(HttpRequest.newBuilder(runner.uri().resolve("agent/pending"))
+    return http.send(HttpRequest.newBuilder(runner.serviceUri("agent").resolve("agent/pending"))
         .header("Authorization", "Bearer " + token).header("X-Inverting-Proxy-Backend-ID", backendId)
         .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -223,6 +223,67 @@ public class AppEngineFlavourTest {
     assertTrue("answered after " + waited + " ms", waited < RESPONSE_TIMEOUT.toMillis() + 3000);
   }
 
+  // --- routing by host and by port, as App Engine routes -------------------------------------------
+
+  @Test
+  public void theBackendsOwnApiAgentAndCronPathsOnTheProxysHostReachTheBackend() throws Exception {
+    TestBackend b = backend("jupyter-app");
+    register("jupyter-app", "nina@example.com", "jupyter-agent@example.com", "/");
+    agent("jupyter-app", "jupyter-agent@example.com", b);
+    awaitLive("nina@example.com", "/");
+    assertEquals("backend jupyter-app got GET /api/contents\n", get("nina@example.com", "/api/contents").body());
+    HttpResponse<String> kernels = http.send(as("nina@example.com", "/api/kernels").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"python3\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, kernels.statusCode());
+    assertEquals("backend jupyter-app got POST /api/kernels\n", kernels.body());
+    assertEquals("backend jupyter-app got GET /api/backends\n", get("nina@example.com", "/api/backends").body());
+    assertEquals("backend jupyter-app got GET /agent/x\n", get("nina@example.com", "/agent/x").body());
+    assertEquals("backend jupyter-app got GET /agent/pending\n", get("nina@example.com", "/agent/pending").body());
+    assertEquals("backend jupyter-app got GET /cron/x\n", get("nina@example.com", "/cron/x").body());
+    assertEquals("backend jupyter-app got GET /cron/delete\n", get("nina@example.com", "/cron/delete").body());
+  }
+
+  /** A GET on the main port with {@code host} as the Host header (the JDK's client will not set it). */
+  private static String onMainPortAs(String host, String path, String header) throws IOException {
+    try (Socket socket = new Socket(runner.uri().getHost(), runner.uri().getPort())) {
+      socket.setSoTimeout(20_000);
+      socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + runner.uri().getPort()
+          + "\r\n" + header + "\r\nConnection: close\r\n\r\n").getBytes(ISO_8859_1));
+      return new String(socket.getInputStream().readAllBytes(), ISO_8859_1);
+    }
+  }
+
+  @Test
+  public void theAgentDotHostOnTheMainPortReachesTheAgentService() throws Exception {
+    register("omar-app", "omar@example.com", "omar-agent@example.com", "/");
+    runner.oauthToken("omar-agent-token", "omar-agent@example.com", false);
+    String answer = onMainPortAs("agent-dot-localhost", "/agent/pending",
+        "Authorization: Bearer omar-agent-token\r\nX-Inverting-Proxy-Backend-ID: omar-app");
+    assertTrue(answer, answer.startsWith("HTTP/1.1 200 "));
+    assertTrue(answer, answer.endsWith("\r\n\r\n[]"));
+  }
+
+  @Test
+  public void theApiDotHostOnTheMainPortReachesTheAdminApi() throws Exception {
+    String answer = onMainPortAs("api-dot-localhost", "/api/backends", "Authorization: Bearer " + ADMIN_TOKEN);
+    assertTrue(answer, answer.startsWith("HTTP/1.1 200 "));
+    assertTrue(answer, answer.contains("application/json"));
+  }
+
+  @Test
+  public void eachServiceAnswersOnItsOwnPortAlone() throws Exception {
+    assertEquals(200, api(HttpRequest.newBuilder(runner.serviceUri("api").resolve("api/backends"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN)).statusCode());
+    // The agent service's port has no proxy behind it: a user's path is unknown there.
+    assertEquals(404, api(HttpRequest.newBuilder(runner.serviceUri("agent").resolve("hello"))
+        .header("Cookie", "dev_appserver_login=paul@example.com:false:1")).statusCode());
+    // The default service's own port is the proxy: no backend for paul, whatever the path.
+    for (String path : List.of("hello", "api/backends", "agent/pending")) {
+      assertEquals(path, 404, api(HttpRequest.newBuilder(runner.serviceUri("default").resolve(path))
+          .header("Cookie", "dev_appserver_login=paul@example.com:false:1")).statusCode());
+    }
+  }
+
   // --- large bodies ----------------------------------------------------------------------------
 
   @Test
@@ -297,7 +358,7 @@ public class AppEngineFlavourTest {
 
   @Test
   public void onlyAdministratorsMayUseTheAdminApi() throws Exception {
-    URI backends = runner.uri().resolve("api/backends");
+    URI backends = runner.serviceUri("api").resolve("api/backends");
     runner.oauthToken("user-token", "user@example.com", false);
     assertEquals(403, api(HttpRequest.newBuilder(backends)).statusCode());
     assertEquals(403, api(HttpRequest.newBuilder(backends)
@@ -311,7 +372,7 @@ public class AppEngineFlavourTest {
 
   @Test
   public void theCronRunsOnlyForAppEngineCronOrAnAdministrator() throws Exception {
-    URI cron = runner.uri().resolve("cron/delete");
+    URI cron = runner.serviceUri("api").resolve("cron/delete");
     assertEquals(403, api(HttpRequest.newBuilder(cron)).statusCode());
     assertEquals(403, api(HttpRequest.newBuilder(cron)
         .header("Cookie", "dev_appserver_login=user@example.com:false:1")).statusCode());
@@ -339,7 +400,7 @@ public class AppEngineFlavourTest {
     CompletableFuture<HttpResponse<String>> live = http.sendAsync(as("mike@example.com", "/slow").GET().build(),
         HttpResponse.BodyHandlers.ofString());
     Thread.sleep(500);
-    HttpResponse<String> cron = api(HttpRequest.newBuilder(runner.uri().resolve("cron/delete"))
+    HttpResponse<String> cron = api(HttpRequest.newBuilder(runner.serviceUri("api").resolve("cron/delete"))
         .header("X-Appengine-Cron", "true"));
     assertEquals(200, cron.statusCode());
     assertTrue(cron.body(), cron.body().startsWith("deleted "));

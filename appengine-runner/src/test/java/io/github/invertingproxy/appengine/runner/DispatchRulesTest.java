@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.Test;
 
 public class DispatchRulesTest {
@@ -23,27 +24,29 @@ public class DispatchRulesTest {
   }
 
   @Test
-  public void theAgentCallsGoToTheAgentService() throws IOException {
+  public void theRepositoryFileTakesNoPathFromTheProxysHost() throws IOException {
     DispatchRules rules = repositoryRules();
-    assertEquals("agent", rules.serviceFor("my-project.appspot.com", "/agent/pending"));
-    assertEquals("agent", rules.serviceFor("127.0.0.1", "/agent/response"));
+    assertEquals(List.of(), rules.rules());
+    for (String path : List.of("/", "/api/contents", "/api/backends", "/agent/pending", "/cron/delete", "/_ah/login")) {
+      assertEquals(path, "default", rules.serviceFor("my-project.appspot.com", path));
+    }
   }
 
   @Test
-  public void theAdminApiAndTheCronGoToTheApiService() throws IOException {
-    DispatchRules rules = repositoryRules();
-    assertEquals("api", rules.serviceFor("my-project.appspot.com", "/api/backends"));
-    assertEquals("api", rules.serviceFor("my-project.appspot.com", "/api/backends/x"));
-    assertEquals("api", rules.serviceFor("my-project.appspot.com", "/cron/delete"));
-  }
-
-  @Test
-  public void everythingElseGoesToTheDefaultService() throws IOException {
-    DispatchRules rules = repositoryRules();
-    assertEquals("default", rules.serviceFor("my-project.appspot.com", "/"));
-    assertEquals("default", rules.serviceFor("my-project.appspot.com", "/agentx/pending"));
-    assertEquals("default", rules.serviceFor("my-project.appspot.com", "/notebooks/api/x"));
-    assertEquals("default", rules.serviceFor("my-project.appspot.com", "/_ah/login"));
+  public void theCommentedCustomDomainExampleRoutesByHostAlone() throws IOException {
+    StringBuilder example = new StringBuilder();
+    boolean inExample = false;
+    for (String line : Files.readAllLines(Path.of("..", "dispatch.yaml"))) {
+      inExample |= line.equals("# dispatch:");
+      if (inExample && line.startsWith("# ")) {
+        example.append(line.substring(2)).append('\n');
+      }
+    }
+    DispatchRules rules = rules(example.toString());
+    assertEquals("agent", rules.serviceFor("agent.example.com", "/agent/pending"));
+    assertEquals("api", rules.serviceFor("api.example.com", "/api/backends"));
+    assertEquals("default", rules.serviceFor("example.com", "/agent/pending"));
+    assertEquals("default", rules.serviceFor("example.com", "/api/backends"));
   }
 
   @Test

@@ -8,8 +8,12 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.handler.ContextHandler;
 import org.junit.Test;
 
 /** The repository's App Engine descriptors agree with each other (read from the source files). */
@@ -29,12 +33,16 @@ public class ServiceDeclarationsTest {
   }
 
   @Test
-  public void eachWarDeclaresTheServiceThatDispatchYamlRoutesItsPathsTo() throws IOException {
-    DispatchRules rules = dispatch();
-    assertEquals(rules.serviceFor("p.appspot.com", "/anything"), declared("proxy-service").service());
-    assertEquals(rules.serviceFor("p.appspot.com", "/agent/pending"), declared("agent-service").service());
-    assertEquals(rules.serviceFor("p.appspot.com", "/api/backends"), declared("admin-api-service").service());
-    assertEquals(rules.serviceFor("p.appspot.com", "/cron/delete"), declared("admin-api-service").service());
+  public void eachWarDeclaresTheServiceThatItsHostNameReaches() throws IOException {
+    Map<String, Handler> services = new LinkedHashMap<>();
+    for (String module : AppEngineRunner.MODULES) {
+      services.put(declared(module).service(), new ContextHandler());
+    }
+    ServiceDispatcher dispatcher = new ServiceDispatcher(dispatch(), services, Map.of());
+    assertEquals(dispatcher.serviceFor("p.appspot.com", "/agent/pending"), declared("proxy-service").service());
+    assertEquals(dispatcher.serviceFor("p.appspot.com", "/api/backends"), declared("proxy-service").service());
+    assertEquals(dispatcher.serviceFor("agent-dot-p.appspot.com", "/agent/pending"), declared("agent-service").service());
+    assertEquals(dispatcher.serviceFor("api-dot-p.appspot.com", "/api/backends"), declared("admin-api-service").service());
   }
 
   @Test
@@ -85,10 +93,10 @@ public class ServiceDeclarationsTest {
   }
 
   @Test
-  public void theCronCallsAPathThatDispatchYamlSendsToTheApiService() throws IOException {
+  public void theCronTargetsTheServiceThatServesItsPath() throws IOException {
     String cron = Files.readString(Path.of("..", "cron.yaml"));
     assertTrue(cron.contains("url: /cron/delete"));
     assertTrue(cron.contains("schedule: every 5 minutes"));
-    assertEquals("api", dispatch().serviceFor("p.appspot.com", "/cron/delete"));
+    assertTrue(cron.contains("target: " + declared("admin-api-service").service() + "\n"));
   }
 }
