@@ -167,12 +167,13 @@ wait_for "the upload sink" 20 port_open "$SINK_PORT"
 jfr() {  # name: JFR option when BENCH_PROFILE=1
   [ "$PROFILE" = 1 ] && echo "-XX:StartFlightRecording=filename=$WORK/$1.jfr,settings=profile,dumponexit=true" || true
 }
-start_server() {  # name port
+start_server() {  # name port admin-port
   # shellcheck disable=SC2086
-  start "$1" "$JAVA" $JVM_FLAGS $(jfr "$1") -jar "$SERVER_JAR" --port "$2" $SERVER_FLAGS
+  start "$1" "$JAVA" $JVM_FLAGS $(jfr "$1") -jar "$SERVER_JAR" --port "$2" --admin-port "$3" $SERVER_FLAGS
   wait_for "the server ($1)" 30 port_open "$2"
+  wait_for "the server's admin API ($1)" 30 port_open "$3"
 }
-add_backend() {  # port id prefix
+add_backend() {  # admin-port id prefix
   java -jar "$SERVER_JAR" backends add --api "http://127.0.0.1:$1/" --id "$2" --end-user allUsers \
     --backend-user agent@example.com --path-prefixes "$3" >/dev/null
 }
@@ -182,10 +183,11 @@ start_agent() {  # name server-port backend-id target-port
     --host "127.0.0.1:$4" --credentials none $AGENT_FLAGS
 }
 free_port; PROXY_PORT=$PORT_FOUND
-start_server server "$PROXY_PORT"
+free_port; ADMIN_PORT=$PORT_FOUND
+start_server server "$PROXY_PORT" "$ADMIN_PORT"
 SERVER_PID=$LAST_PID
-add_backend "$PROXY_PORT" bench /
-add_backend "$PROXY_PORT" sink /upload
+add_backend "$ADMIN_PORT" bench /
+add_backend "$ADMIN_PORT" sink /upload
 start_agent agent "$PROXY_PORT" bench "$NGINX_PORT"
 AGENT_PID=$LAST_PID
 start_agent agent-sink "$PROXY_PORT" sink "$SINK_PORT"
@@ -378,9 +380,10 @@ if wants idle; then
   echo
   echo "== ${IDLE_POLLS} idle long polls on a fresh server"
   free_port; IDLE_PORT=$PORT_FOUND
-  start_server server-idle "$IDLE_PORT"
+  free_port; IDLE_ADMIN_PORT=$PORT_FOUND
+  start_server server-idle "$IDLE_PORT" "$IDLE_ADMIN_PORT"
   IDLE_PID=$LAST_PID
-  add_backend "$IDLE_PORT" idle /
+  add_backend "$IDLE_ADMIN_PORT" idle /
   sleep 2
   idle=$(timeout 120 java -cp "$WORK/probe" Probe polls "$IDLE_PORT" idle "$IDLE_POLLS" "$IDLE_PID" 3000 || echo "failed")
   echo "  $idle"
@@ -419,9 +422,13 @@ if wants appengine; then
     AE_PID=$LAST_PID
     if ! try_wait 60 port_open "$AE_PORT"; then
       AE_NOTE="not available: the runner did not listen within 60 s ($(tail -1 "$WORK/appengine.log" | cut -c1-120))"
+    elif ! try_wait 30 grep -q "Service agent listening on" "$WORK/appengine.log"; then
+      AE_NOTE="not available: the runner did not name the agent service's port within 30 s"
     else
+      # The agent calls the agent service on its own port (as on App Engine, where it has its own host).
+      AE_AGENT_URL=$(sed -n 's/^Service agent listening on \(http:[^ ]*\) .*/\1/p' "$WORK/appengine.log" | head -1)
       # shellcheck disable=SC2086
-      start agent-appengine "$JAVA" $JVM_FLAGS -jar "$AGENT_JAR" --proxy "http://127.0.0.1:$AE_PORT/" --backend demo \
+      start agent-appengine "$JAVA" $JVM_FLAGS -jar "$AGENT_JAR" --proxy "$AE_AGENT_URL" --backend demo \
         --host "127.0.0.1:$NGINX_PORT" --credentials "token-file:$WORK/ae-token" $AGENT_FLAGS
       if ! try_wait 60 ae_ok "http://127.0.0.1:$AE_PORT/100b.txt"; then
         AE_NOTE="not available: no 200 through the runner within 60 s (last status $(curl -s -o /dev/null -m 5 -H "$AE_COOKIE" -w '%{http_code}' "http://127.0.0.1:$AE_PORT/100b.txt"); see $WORK/appengine.log)"

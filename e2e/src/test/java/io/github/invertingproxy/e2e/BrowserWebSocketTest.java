@@ -100,10 +100,12 @@ public class BrowserWebSocketTest {
     String token = "browser-test-agent-token-0123456789";
     Path log = Files.createTempFile("appengine-runner", ".log");
     Process runner = Processes.java("512m", runnerJar, log, "--port", "0", "--demo-agent-token", token);
-    String url = awaitListening(runner, log);
+    String url = awaitListening(runner, log, "App Engine flavour");
+    // The agent calls the agent service, on its own port (the JDK does not resolve agent-dot-localhost).
+    String agentUrl = awaitListening(runner, log, "Service agent");
     Path tokenFile = Files.createTempFile("token", ".txt");
     Files.writeString(tokenFile, token);
-    ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(url).backendId("demo").target(backend.hostAndPort())
+    ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(agentUrl).backendId("demo").target(backend.hostAndPort())
         .credentials(ProxyCredentials.tokenFile(tokenFile)).proxyTimeout(Duration.ofSeconds(60))
         .webSockets(WebSocketOptions.defaults().withShim("websocket-shim")).shutdownGracePeriod(Duration.ZERO).build();
     agent.start();
@@ -141,8 +143,8 @@ public class BrowserWebSocketTest {
         + status + ")");
   }
 
-  private static String awaitListening(Process runner, Path log) throws Exception {
-    Pattern listening = Pattern.compile("listening on (http://\\S+/)");
+  private static String awaitListening(Process runner, Path log, String what) throws Exception {
+    Pattern listening = Pattern.compile(Pattern.quote(what) + " listening on (http://\\S+/)");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!runner.isAlive()) {

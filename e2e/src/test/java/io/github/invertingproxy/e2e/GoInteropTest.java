@@ -63,13 +63,14 @@ public class GoInteropTest {
 
     RecordingBackend backendA = new RecordingBackend((r, body, out) -> answer(r, out, OK));
     String server = Processes.startServer("256m", GoPrograms.log("our-server"));
-    register(server, "go-agent", "/");
+    String admin = Processes.adminUrl(GoPrograms.log("our-server"));
+    register(admin, "go-agent", "/");
     GoPrograms.startAgent(server, "go-agent", backendA.hostAndPort());
     int deadPort;
     try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
       deadPort = closed.getLocalPort();
     }
-    register(server, "go-agent-dead", "/dead");
+    register(admin, "go-agent-dead", "/dead");
     GoPrograms.startAgent(server, "go-agent-dead", "127.0.0.1:" + deadPort);
     goAgent = new Route("our server -> Go agent", URI.create(server).getPort(), backendA);
 
@@ -95,8 +96,8 @@ public class GoInteropTest {
     }
   }
 
-  private static void register(String server, String id, String prefix) throws Exception {
-    HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server + "api/backends"))
+  private static void register(String admin, String id, String prefix) throws Exception {
+    HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(admin + "api/backends"))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\",\"endUser\":\"allUsers\","
             + "\"backendUser\":\"agent@example.com\",\"pathPrefixes\":[\"" + prefix + "\"]}"))

@@ -42,7 +42,8 @@ public class LargeBodyTest {
     Path logs = tmp.getRoot().toPath();
     String url = Processes.startServer(HEAP, logs.resolve("server.log"));
     port = java.net.URI.create(url).getPort();
-    int status = new ProcessBuilder(java(), "-jar", Processes.SERVER_JAR.toString(), "backends", "add", "--api", url,
+    int status = new ProcessBuilder(java(), "-jar", Processes.SERVER_JAR.toString(), "backends", "add", "--api",
+        Processes.adminUrl(logs.resolve("server.log")),
         "--id", "big", "--end-user", "allUsers", "--backend-user", "agent@example.com", "--path-prefixes", "/")
         .inheritIO().start().waitFor();
     assertEquals("backends add exit status", 0, status);

@@ -34,7 +34,7 @@ final class Processes {
 
   /** Starts the server on a free port and returns its base URL once it listens. */
   static String startServer(String heap, Path log, String... extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--port", "0"));
+    List<String> args = new ArrayList<>(List.of("--port", "0", "--admin-port", "0"));
     args.addAll(List.of(extra));
     Process p = java(heap, SERVER_JAR, log, args.toArray(String[]::new));
     Pattern listening = Pattern.compile("listening on (http://\\S+/) ");
@@ -52,6 +52,15 @@ final class Processes {
     }
     p.destroyForcibly();
     throw new IllegalStateException("server did not start within 30 s: " + Files.readString(log));
+  }
+
+  /** The admin API's base URL of the server that {@link #startServer} started with this log. */
+  static String adminUrl(Path log) throws IOException {
+    Matcher m = Pattern.compile("admin API: (http://\\S+/)api/backends").matcher(Files.readString(log));
+    if (!m.find()) {
+      throw new IllegalStateException("the server's log names no admin API: " + Files.readString(log));
+    }
+    return m.group(1);
   }
 
   static Process startAgent(String heap, Path log, String proxy, String backendId, String target) throws IOException {

@@ -68,6 +68,25 @@ public class ProxyThroughAgentTest {
   }
 
   @Test
+  public void theBackendsOwnApiAgentAndCronPathsReachIt() throws Exception {
+    List<String> targets = List.of("GET /api/contents", "POST /api/kernels", "GET /api/backends", "GET /agent/x",
+        "GET /agent/pending", "POST /agent/response", "GET /cron/x");
+    for (String target : targets) {
+      String method = target.substring(0, target.indexOf(' '));
+      String path = target.substring(target.indexOf(' ') + 1);
+      try (RawClient client = new RawClient(stack.port())) {
+        IncomingMessage<ResponseHead> response = client.send(method + " " + path + " HTTP/1.1\r\nHost: " + host()
+            + "\r\nContent-Length: 2\r\n\r\n{}").response(method);
+        assertEquals(target, 200, response.head().status());
+        assertEquals(target, "ok", new String(response.body().readAllBytes(), ISO_8859_1));
+      }
+      RecordingBackend.Received got = backend.next();
+      assertEquals(target, got.head().method() + " " + got.head().target());
+      assertEquals("{}", new String(got.body(), ISO_8859_1));
+    }
+  }
+
+  @Test
   public void encodedTargetAndRepeatedHeadersArriveAsSent() throws Exception {
     try (RawClient client = new RawClient(stack.port())) {
       client.send("GET /a%20b/%2F%C3%A9?q=%E2%9C%93&x=1+2&y=%26 HTTP/1.1\r\nHost: " + host()
