@@ -136,8 +136,8 @@ public final class AppEngineRunner implements AutoCloseable {
 
   /**
    * {@code service}'s URL on the main port by host name, as App Engine names it
-   * ({@code http://agent-dot-localhost:8080/}); browsers and curl resolve {@code *.localhost}, the
-   * JDK does not.
+   * ({@code http://agent-dot-localhost:8080/}); browsers resolve {@code *.localhost}, the JDK does
+   * not (send that Host header to {@link #uri()} instead).
    */
   public URI serviceHostUri(String service) {
     serviceUri(service); // refuses an unknown service
