@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.admin.AdminRequestGuard;
 import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
@@ -94,6 +95,8 @@ public final class StandaloneServer implements AutoCloseable {
     agent.setAsyncSupported(true);
     context.addServlet(agent, "/agent/*");
     context.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    // Pages in an administrator's browser (a backend's among them) may not drive the admin API.
+    context.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
     // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
     proxy.setAsyncSupported(true);
