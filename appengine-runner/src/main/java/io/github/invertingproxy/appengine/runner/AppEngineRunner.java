@@ -50,6 +50,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private Server server;
   private ServerConnector connector;
   private ApiProxy.Environment startEnvironment;
+  private List<ServiceDescriptor> descriptors = List.of();
 
   private AppEngineRunner(Builder b) {
     this.settings = b;
@@ -102,7 +103,8 @@ public final class AppEngineRunner implements AutoCloseable {
     }
     server.setHandler(new ServiceDispatcher(rules, services));
     server.start();
-    LOG.info("App Engine services " + services.keySet() + " listening on " + uri());
+    this.descriptors = List.copyOf(descriptors);
+    LOG.info("App Engine services " + services.keySet() + " listening on " + uri() + ": " + transportNote());
     return this;
   }
 
@@ -178,6 +180,17 @@ public final class AppEngineRunner implements AutoCloseable {
       context.addEventListener((EventListener) Class.forName(listener).getDeclaredConstructor().newInstance());
     }
     return context;
+  }
+
+  /**
+   * The runner serves plain HTTP, and says which services App Engine serves over HTTPS only (their
+   * web.xml transport guarantee), which it does not enforce.
+   */
+  public String transportNote() {
+    List<String> httpsOnly = descriptors.stream().filter(d -> d.httpsOnlyPatterns().contains("/*"))
+        .map(ServiceDescriptor::service).toList();
+    return "plain HTTP here; " + (httpsOnly.isEmpty() ? "no service is HTTPS only when deployed"
+        : "deployed, services " + httpsOnly + " take HTTPS only, which this runner does not enforce");
   }
 
   private static void checkEveryRouteHasAService(DispatchRules rules, List<ServiceDescriptor> descriptors) {
@@ -344,6 +357,7 @@ public final class AppEngineRunner implements AutoCloseable {
           .backendUser(DEMO_AGENT).pathPrefixes("/").build());
     }
     out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api)");
+    out.println("  (" + runner.transportNote() + ")");
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     runner.join();
