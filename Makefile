@@ -14,6 +14,7 @@ help:
 	@echo "make clean   remove build output and run/"
 	@echo "make run-appengine             the App Engine flavour on its local runner (docs/appengine.md)"
 	@echo "make deploy PROJECT_ID=...     deploy the three App Engine services, dispatch, cron and indexes"
+	@echo "     [VERSION=v2] [PROMOTE=false]  name the version; deploy it without moving traffic to it"
 	@echo "make deploy-dry-run PROJECT_ID=x   print the deploy commands without running them"
 	@echo "make agent-image               the agent's Docker image (needs a Docker engine)"
 	@echo "make bench                     the benchmarks (docs/benchmarks.md); BENCH_QUICK=1 for a short run"

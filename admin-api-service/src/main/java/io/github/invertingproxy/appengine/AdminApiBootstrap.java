@@ -1,7 +1,10 @@
 package io.github.invertingproxy.appengine;
 
 import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.admin.AdminRequestGuard;
 import java.time.Clock;
+import java.util.EnumSet;
+import javax.servlet.DispatcherType;
 import javax.servlet.ServletContext;
 import javax.servlet.ServletContextEvent;
 import javax.servlet.ServletContextListener;
@@ -16,6 +19,9 @@ public final class AdminApiBootstrap implements ServletContextListener {
     AppEngineIdentity identity = new AppEngineIdentity();
     context.addServlet("admin-api", new AdminApiServlet(registry, identity))
         .addMapping("/api/backends", "/api/backends/*");
+    // Pages in an administrator's browser (a backend's on the proxy's host among them) may not drive it.
+    context.addFilter("admin-request-guard", new AdminRequestGuard())
+        .addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST), false, "admin-api");
     context.addServlet("cleanup-cron", new CleanupCronServlet(
         new ExchangeCleanup(config.cleanupSettings(), registry, Clock.systemUTC()), identity))
         .addMapping("/cron/delete");

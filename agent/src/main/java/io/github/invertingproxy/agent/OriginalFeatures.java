@@ -53,14 +53,17 @@ final class OriginalFeatures {
     faviconUrl = flags.string("favicon-url", "", "URL of the favicon for the backend's pages").env("FAVICON_URL");
     forceHttp2 = flags.bool("force-http2", false,
         "Force connections to the backend host to be performed using HTTP/2 (without TLS)").env("FORCE_HTTP2");
-    notActedOn.add(flags.string("monitoring-project-id", "", "Accepted for compatibility; no metrics are written"));
-    notActedOn.add(flags.string("metric-domain", "", "Accepted for compatibility; no metrics are written"));
+    // The image sets these three, empty, as the original image does; only a value is worth a warning.
+    notActedOn.add(flags.string("monitoring-project-id", "", "Accepted for compatibility; no metrics are written")
+        .env("MONITORING_PROJECT_ID"));
+    notActedOn.add(flags.string("metric-domain", "", "Accepted for compatibility; no metrics are written")
+        .env("METRIC_DOMAIN"));
     notActedOn.add(flags.string("monitoring-endpoint", "monitoring.googleapis.com:443",
         "Accepted for compatibility; no metrics are written"));
     notActedOn.add(flags.string("monitoring-resource-type", "gce_instance",
         "Accepted for compatibility; no metrics are written"));
     notActedOn.add(flags.string("monitoring-resource-labels", "",
-        "Accepted for compatibility; no metrics are written"));
+        "Accepted for compatibility; no metrics are written").env("MONITORING_RESOURCE_LABELS"));
     notActedOn.add(flags.string("stats-addr", "", "Accepted for compatibility; no stats page is served"));
     notActedOn.add(flags.bool("enable-websockets-injection", false,
         "Accepted for compatibility; the shim does not inject request headers into WebSocket messages"));
@@ -114,7 +117,7 @@ final class OriginalFeatures {
     builder.forceHttp2(forceHttp2.get());
     if (warn) {
       for (Flags.Flag<?> f : notActedOn) {
-        if (f.isSet()) {
+        if (f.isSet() && !"".equals(f.get()) && !Boolean.FALSE.equals(f.get())) {
           LOG.warning("--" + f.name() + " is accepted for compatibility with the original agent and ignored");
         }
       }

@@ -26,8 +26,17 @@ public class DockerfileTest {
   /** The variables the original agent's image and its users set. */
   private static final List<String> ORIGINAL = List.of("PROXY", "BACKEND", "PORT", "HOSTNAME", "PROXY_TIMEOUT",
       "DEBUG", "SHIM_WEBSOCKETS", "SHIM_PATH", "HEALTH_CHECK_PATH", "HEALTH_CHECK_INTERVAL_SECONDS",
-      "HEALTH_CHECK_UNHEALTHY_THRESHOLD", "SESSION_COOKIE_NAME", "FORWARD_USER_ID", "FORCE_HTTP2",
-      "REQUEST_FORWARDING_TIMEOUT");
+      "HEALTH_CHECK_UNHEALTHY_THRESHOLD", "SESSION_COOKIE_NAME", "FORWARD_USER_ID", "REWRITE_WEBSOCKET_HOST",
+      "MONITORING_PROJECT_ID", "MONITORING_RESOURCE_LABELS", "METRIC_DOMAIN");
+  /** The original image's values, where it sets one; HOSTNAME and PORT are checked through --host. */
+  private static final Map<String, String> ORIGINAL_VALUES = Map.ofEntries(Map.entry("DEBUG", "false"),
+      Map.entry("PROXY", ""), Map.entry("PROXY_TIMEOUT", "60s"), Map.entry("BACKEND", ""),
+      Map.entry("HOSTNAME", "localhost"), Map.entry("PORT", "8080"), Map.entry("SHIM_WEBSOCKETS", "false"),
+      Map.entry("SHIM_PATH", ""), Map.entry("HEALTH_CHECK_PATH", "/"), Map.entry("HEALTH_CHECK_INTERVAL_SECONDS", "0"),
+      Map.entry("HEALTH_CHECK_UNHEALTHY_THRESHOLD", "2"), Map.entry("SESSION_COOKIE_NAME", ""),
+      Map.entry("FORWARD_USER_ID", "false"), Map.entry("REWRITE_WEBSOCKET_HOST", "false"),
+      Map.entry("MONITORING_PROJECT_ID", ""), Map.entry("MONITORING_RESOURCE_LABELS", ""),
+      Map.entry("METRIC_DOMAIN", ""));
   private static final Pattern ENV_LINE = Pattern.compile("^ENV\\s+([A-Z_][A-Z0-9_]*)(?:=|\\s+)\"?([^\"]*)\"?\\s*$");
 
   private static Map<String, String> imageEnvironment() throws IOException {
@@ -55,6 +64,30 @@ public class DockerfileTest {
   @Test
   public void theImageSetsEveryVariableOfTheOriginalImage() throws IOException {
     assertTrue(imageEnvironment().keySet().containsAll(ORIGINAL));
+  }
+
+  @Test
+  public void theImageSetsTheOriginalImagesValues() throws IOException {
+    Map<String, String> image = imageEnvironment();
+    ORIGINAL_VALUES.forEach((variable, value) -> assertEquals(variable, value, image.get(variable)));
+  }
+
+  @Test
+  public void theImagesDefaultsLogNoIgnoredFlagButAMetricsValueDoes() throws Exception {
+    Map<String, String> env = new HashMap<>(imageEnvironment());
+    env.put("PROXY", "https://proxy.example.com/");
+    env.put("BACKEND", "b");
+    env.put("PROXY_CREDENTIALS", "none");
+    try (LogCapture log = LogCapture.start()) {
+      AgentOptions.parse(new String[0], env).toAgent();
+      assertEquals(List.of(), log.messagesContaining("ignored"));
+    }
+    env.put("METRIC_DOMAIN", "notebooks.googleapis.com");
+    try (LogCapture log = LogCapture.start()) {
+      AgentOptions.parse(new String[0], env).toAgent();
+      assertEquals(List.of("--metric-domain is accepted for compatibility with the original agent and ignored"),
+          log.messagesContaining("ignored"));
+    }
   }
 
   @Test

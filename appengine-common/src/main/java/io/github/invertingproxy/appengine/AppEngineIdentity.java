@@ -77,9 +77,8 @@ public final class AppEngineIdentity implements Identity {
 
   @Override
   public Access adminAccess(HttpServletRequest request) {
-    if (users.isUserLoggedIn() && users.isUserAdmin()) {
-      return Access.ALLOWED;
-    }
+    // A bearer call is judged by its token alone (Identity's contract): the admin API checks the
+    // origin of cookie calls only, so a cookie must not stand in for a token that is refused.
     if (hasBearerToken(request)) {
       try {
         if (oauth.isUserAdmin(SCOPES)) {
@@ -90,6 +89,8 @@ public final class AppEngineIdentity implements Identity {
       } catch (OAuthServiceFailureException e) {
         LOG.log(Level.WARNING, "OAuth service failed; treating the caller as no administrator", e);
       }
+    } else if (users.isUserLoggedIn() && users.isUserAdmin()) {
+      return Access.ALLOWED;
     }
     // App Engine answers every non-administrator, signed in or not, with 403.
     return Access.FORBIDDEN;

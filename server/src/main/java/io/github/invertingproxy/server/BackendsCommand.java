@@ -58,7 +58,9 @@ final class BackendsCommand {
             return 2;
           }
           URI uri = URI.create(base + "api/backends/" + rest.get(0));
-          request = verb.equals("get") ? HttpRequest.newBuilder(uri).GET() : HttpRequest.newBuilder(uri).DELETE();
+          // The admin API takes a DELETE without a bearer token only with a JSON content type.
+          request = verb.equals("get") ? HttpRequest.newBuilder(uri).GET()
+              : HttpRequest.newBuilder(uri).header("Content-Type", "application/json").DELETE();
         }
         case "add" -> {
           BackendRecord record = BackendRecord.builder().id(id.get()).endUser(endUser.get())

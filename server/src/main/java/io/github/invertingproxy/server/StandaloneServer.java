@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.admin.AdminRequestGuard;
 import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
@@ -98,6 +99,8 @@ public final class StandaloneServer implements AutoCloseable {
     agentCalls.addServlet(agent, "/*");
     ServletContextHandler admin = context("/", b);
     admin.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    // Pages in an administrator's browser (a backend's among them) may not drive the admin API.
+    admin.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
     ServletContextHandler clients = context("/", b);
     // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));

@@ -54,6 +54,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private ServerConnector connector;
   private final Map<String, ServerConnector> servicePorts = new LinkedHashMap<>();
   private ApiProxy.Environment startEnvironment;
+  private List<ServiceDescriptor> descriptors = List.of();
 
   private AppEngineRunner(Builder b) {
     this.settings = b;
@@ -106,7 +107,8 @@ public final class AppEngineRunner implements AutoCloseable {
     }
     server.setHandler(new ServiceDispatcher(rules, services, ownPorts));
     server.start();
-    LOG.info("App Engine services " + services.keySet() + " listening on " + uri());
+    this.descriptors = List.copyOf(descriptors);
+    LOG.info("App Engine services " + services.keySet() + " listening on " + uri() + ": " + transportNote());
     return this;
   }
 
@@ -212,6 +214,17 @@ public final class AppEngineRunner implements AutoCloseable {
       context.addEventListener((EventListener) Class.forName(listener).getDeclaredConstructor().newInstance());
     }
     return context;
+  }
+
+  /**
+   * The runner serves plain HTTP, and says which services App Engine serves over HTTPS only (their
+   * web.xml transport guarantee), which it does not enforce.
+   */
+  public String transportNote() {
+    List<String> httpsOnly = descriptors.stream().filter(d -> d.httpsOnlyPatterns().contains("/*"))
+        .map(ServiceDescriptor::service).toList();
+    return "plain HTTP here; " + (httpsOnly.isEmpty() ? "no service is HTTPS only when deployed"
+        : "deployed, services " + httpsOnly + " take HTTPS only, which this runner does not enforce");
   }
 
   private static void checkEveryRouteHasAService(DispatchRules rules, List<ServiceDescriptor> descriptors) {
@@ -398,6 +411,7 @@ public final class AppEngineRunner implements AutoCloseable {
       out.println("Service " + service + " listening on " + runner.serviceUri(service) + " and on "
           + runner.serviceHostUri(service));
     }
+    out.println("  (" + runner.transportNote() + ")");
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     runner.join();

@@ -17,21 +17,24 @@ import org.xml.sax.SAXException;
 
 /**
  * What the runner needs from one service's WAR descriptors: its App Engine service name
- * ({@code appengine-web.xml}) and its listeners and context parameters ({@code web.xml}), which is
- * all our {@code web.xml} files declare.
+ * ({@code appengine-web.xml}) and its listeners, context parameters and HTTPS-only URL patterns
+ * ({@code web.xml}), which is all our {@code web.xml} files declare. The runner serves plain HTTP
+ * and only reports the HTTPS-only patterns; App Engine enforces them.
  */
 public final class ServiceDescriptor {
   private final String module;
   private final String service;
   private final List<String> listenerClasses;
   private final Map<String, String> contextParameters;
+  private final List<String> httpsOnlyPatterns;
 
   private ServiceDescriptor(String module, String service, List<String> listenerClasses,
-      Map<String, String> contextParameters) {
+      Map<String, String> contextParameters, List<String> httpsOnlyPatterns) {
     this.module = module;
     this.service = service;
     this.listenerClasses = List.copyOf(listenerClasses);
     this.contextParameters = Map.copyOf(contextParameters);
+    this.httpsOnlyPatterns = List.copyOf(httpsOnlyPatterns);
   }
 
   /** Reads the descriptors of {@code module} as the runner jar bundles them. */
@@ -66,7 +69,25 @@ public final class ServiceDescriptor {
       Element p = (Element) ps.item(i);
       params.put(text(p, "param-name"), text(p, "param-value"));
     }
-    return new ServiceDescriptor(module, service, listeners, params);
+    return new ServiceDescriptor(module, service, listeners, params, httpsOnlyPatterns(web));
+  }
+
+  /** The URL patterns of the security constraints that demand a confidential (HTTPS) transport. */
+  private static List<String> httpsOnlyPatterns(Document web) {
+    List<String> patterns = new ArrayList<>();
+    NodeList constraints = web.getElementsByTagNameNS("*", "security-constraint");
+    for (int i = 0; i < constraints.getLength(); i++) {
+      Element constraint = (Element) constraints.item(i);
+      String guarantee = text(constraint, "transport-guarantee");
+      if (!"CONFIDENTIAL".equals(guarantee) && !"INTEGRAL".equals(guarantee)) {
+        continue;
+      }
+      NodeList urls = constraint.getElementsByTagNameNS("*", "url-pattern");
+      for (int j = 0; j < urls.getLength(); j++) {
+        patterns.add(urls.item(j).getTextContent().trim());
+      }
+    }
+    return patterns;
   }
 
   public String module() {
@@ -84,6 +105,14 @@ public final class ServiceDescriptor {
 
   public Map<String, String> contextParameters() {
     return contextParameters;
+  }
+
+  /**
+   * The URL patterns that App Engine serves over HTTPS only ({@code <transport-guarantee>} of a
+   * {@code <security-constraint>}); the runner does not enforce them.
+   */
+  public List<String> httpsOnlyPatterns() {
+    return httpsOnlyPatterns;
   }
 
   private static InputStream resource(String name) throws IOException {

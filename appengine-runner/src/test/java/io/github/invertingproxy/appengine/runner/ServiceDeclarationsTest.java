@@ -68,10 +68,10 @@ public class ServiceDeclarationsTest {
   }
 
   @Test
-  public void everyWarRunsJava17WithTheBundledApisOnServlet4() throws IOException {
+  public void everyWarRunsJava21WithTheBundledApisOnServlet4() throws IOException {
     for (String module : AppEngineRunner.MODULES) {
       String xml = Files.readString(Path.of("..", module, "src/main/webapp/WEB-INF/appengine-web.xml"));
-      assertTrue(module, xml.contains("<runtime>java17</runtime>"));
+      assertTrue(module, xml.contains("<runtime>java21</runtime>"));
       assertTrue(module, xml.contains("<app-engine-apis>true</app-engine-apis>"));
       assertTrue(module, xml.contains("<property name=\"appengine.use.EE8\" value=\"true\"/>"));
     }

@@ -22,6 +22,10 @@ public interface Identity {
   /** The agent's account, from its credentials; empty when they are missing or not accepted. */
   Optional<AgentAccount> agentAccount(HttpServletRequest request);
 
-  /** Whether the caller may use the admin API. */
+  /**
+   * Whether the caller may use the admin API. A call that carries an {@code Authorization: Bearer}
+   * header is judged by that token alone, never by a cookie it also carries: the admin API takes
+   * bearer calls from any origin, and cookie calls only from its own.
+   */
   Access adminAccess(HttpServletRequest request);
 }
