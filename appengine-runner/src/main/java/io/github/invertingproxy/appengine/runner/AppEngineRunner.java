@@ -50,6 +50,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private Server server;
   private ServerConnector connector;
   private ApiProxy.Environment startEnvironment;
+  private final Map<String, ServiceInstances> instances = new LinkedHashMap<>();
 
   private AppEngineRunner(Builder b) {
     this.settings = b;
@@ -98,17 +99,42 @@ public final class AppEngineRunner implements AutoCloseable {
     server.addConnector(connector);
     Map<String, Handler> services = new LinkedHashMap<>();
     for (ServiceDescriptor d : descriptors) {
-      services.put(d.service(), context(d).get());
+      ServiceInstances running = instances(d);
+      instances.put(d.service(), running);
+      services.put(d.service(), running);
     }
     server.setHandler(new ServiceDispatcher(rules, services));
     server.start();
-    LOG.info("App Engine services " + services.keySet() + " listening on " + uri());
+    LOG.info("App Engine services " + services.keySet() + " (" + settings.instances + " instances each) listening on "
+        + uri());
     return this;
   }
 
   /** The base URL, ending with {@code /}: {@code http://host:port/}. */
   public URI uri() {
     return URI.create("http://" + settings.host + ":" + connector.getLocalPort() + "/");
+  }
+
+  /**
+   * The base URL, ending with {@code /}, at which {@code service} ({@code default}, {@code agent},
+   * {@code api}) answers; callers that mean one service use this rather than {@link #uri()}.
+   *
+   * @throws IllegalArgumentException when no WAR declares the service
+   */
+  public URI serviceUri(String service) {
+    if (!instances.containsKey(service)) {
+      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + instances.keySet());
+    }
+    return uri(); // dispatch.yaml sends each service's paths there
+  }
+
+  /** The running instances of {@code service}, for tests that check where requests went. */
+  ServiceInstances instances(String service) {
+    ServiceInstances running = instances.get(service);
+    if (running == null) {
+      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + instances.keySet());
+    }
+    return running;
   }
 
   /** Maps a bearer token to an account from now on, for OAuth. */
@@ -160,13 +186,22 @@ public final class AppEngineRunner implements AutoCloseable {
     }
   }
 
-  private ServletContextHandler context(ServiceDescriptor d) throws ReflectiveOperationException {
+  /** The service's instances, each a context of its own built from the WAR's descriptors. */
+  private ServiceInstances instances(ServiceDescriptor d) throws ReflectiveOperationException {
+    List<Handler> contexts = new ArrayList<>();
+    for (int i = 0; i < settings.instances; i++) {
+      contexts.add(context(d, i).get());
+    }
+    return new ServiceInstances(d.service(), contexts);
+  }
+
+  private ServletContextHandler context(ServiceDescriptor d, int instance) throws ReflectiveOperationException {
     ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
     context.setContextPath("/");
-    context.setDisplayName(d.service());
+    context.setDisplayName(d.service() + "#" + instance);
     d.contextParameters().forEach(context::setInitParameter);
     settings.parameters.forEach(context::setInitParameter);
-    FilterHolder environment = new FilterHolder(new AppEngineEnvironmentFilter(d.service()));
+    FilterHolder environment = new FilterHolder(new AppEngineEnvironmentFilter(d.service(), instance));
     environment.setAsyncSupported(true);
     context.addFilter(environment, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
     if (d.service().equals(DispatchRules.DEFAULT_SERVICE)) {
@@ -211,6 +246,7 @@ public final class AppEngineRunner implements AutoCloseable {
     private Path dispatchYaml;
     private Path indexYaml;
     private Path datastoreFile;
+    private int instances = 1;
     private final Map<String, OAuthAccounts.Account> tokens = new LinkedHashMap<>();
     private final Map<String, String> parameters = new LinkedHashMap<>();
 
@@ -248,6 +284,18 @@ public final class AppEngineRunner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How many instances of each service run (1 by default), each with its own bootstrap and
+     * in-JVM state; requests take turns over them, as App Engine spreads them over instances.
+     */
+    public Builder instances(int instances) {
+      if (instances < 1 || instances > MAX_INSTANCES) {
+        throw new IllegalArgumentException("instances " + instances + " is outside 1.." + MAX_INSTANCES);
+      }
+      this.instances = instances;
+      return this;
+    }
+
     /** A bearer token that OAuth accepts as {@code email}; any other token is refused. */
     public Builder oauthToken(String token, String email, boolean admin) {
       tokens.put(requireNonNull(token, "token"), new OAuthAccounts.Account(email, admin));
@@ -272,6 +320,8 @@ public final class AppEngineRunner implements AutoCloseable {
         System.getenv());
     Flags.Flag<String> host = flags.string("host", "127.0.0.1", "address to listen on");
     Flags.Flag<Integer> port = flags.integer("port", 8080, "port to listen on (0 picks a free one)");
+    Flags.Flag<Integer> instanceCount = flags.integer("instances", 1,
+        "instances of each service; requests take turns over them (1.." + MAX_INSTANCES + ")");
     Flags.Flag<String> dispatch = flags.string("dispatch", "", "dispatch.yaml to route by (default: the bundled copy)");
     Flags.Flag<String> index = flags.string("index", "", "index.yaml for the Datastore stub (default: the bundled copy)");
     Flags.Flag<String> datastore = flags.string("datastore-file", "", "keep Datastore in this file (default: in memory)");
@@ -290,6 +340,11 @@ public final class AppEngineRunner implements AutoCloseable {
     try {
       flags.parse(args);
       b.host(host.get()).port(port.get());
+      try {
+        b.instances(instanceCount.get());
+      } catch (IllegalArgumentException e) {
+        throw new Flags.UsageException("--instances: " + e.getMessage(), false);
+      }
       if (!dispatch.get().isEmpty()) {
         b.dispatchYaml(Path.of(dispatch.get()));
       }
@@ -343,11 +398,15 @@ public final class AppEngineRunner implements AutoCloseable {
       runner.addBackendIfAbsent(BackendRecord.builder().id("demo").endUser(BackendRecord.ALL_USERS)
           .backendUser(DEMO_AGENT).pathPrefixes("/").build());
     }
-    out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api)");
+    out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api"
+        + (instanceCount.get() > 1 ? ", " + instanceCount.get() + " instances each)" : ")"));
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     runner.join();
   }
+
+  /** More would only use memory: every instance is a full set of the service's objects. */
+  static final int MAX_INSTANCES = 20;
 
   /** The account of the demo agent that {@code make run-appengine} starts. */
   static final String DEMO_AGENT = "demo-agent@localhost";

@@ -4,7 +4,7 @@ import com.google.appengine.tools.development.LocalEnvironment;
 
 /**
  * The App Engine environment of one request, as the real runtime would set it: the service that
- * answers it, the signed-in user (from the dev server's login cookie) and, for the OAuth stub, the
+ * answers it and which of its instances, the signed-in user (from the dev server's login cookie) and, for the OAuth stub, the
  * bearer token the caller sent.
  */
 final class RequestEnvironment extends LocalEnvironment {
@@ -16,8 +16,8 @@ final class RequestEnvironment extends LocalEnvironment {
   private final String email;
   private final boolean admin;
 
-  RequestEnvironment(String service, String email, boolean admin, String userId, String bearerToken) {
-    super(LocalAppEngine.APP_ID, service, "1", -1, null, null);
+  RequestEnvironment(String service, int instance, String email, boolean admin, String userId, String bearerToken) {
+    super(LocalAppEngine.APP_ID, service, "1", instance, null, null);
     this.email = email;
     this.admin = admin;
     if (userId != null) {
