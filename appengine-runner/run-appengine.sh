@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT=${PORT:-8080}
+INSTANCES=${INSTANCES:-1}  # of each service
 BACKEND_PORT=${BACKEND_PORT:-$((PORT + 1))}
 RUN_DIR=${RUN_DIR:-run/appengine}
 RUNNER_JAR=appengine-runner/target/inverting-proxy-appengine-runner.jar
@@ -33,7 +34,7 @@ require_free_port "$BACKEND_PORT" BACKEND_PORT
 
 start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
 start "$RUN_DIR/runner.log" java -jar "$RUNNER_JAR" --port "$PORT" --demo-agent-token "$TOKEN" \
-  --datastore-file "$RUN_DIR/datastore.bin"
+  --datastore-file "$RUN_DIR/datastore.bin" --instances "$INSTANCES"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the App Engine runner" 60 port_open "$PORT"
 

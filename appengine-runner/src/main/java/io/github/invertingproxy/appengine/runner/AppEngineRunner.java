@@ -122,9 +122,7 @@ public final class AppEngineRunner implements AutoCloseable {
    * @throws IllegalArgumentException when no WAR declares the service
    */
   public URI serviceUri(String service) {
-    if (!instances.containsKey(service)) {
-      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + instances.keySet());
-    }
+    instances(service);
     return uri(); // dispatch.yaml sends each service's paths there
   }
 
