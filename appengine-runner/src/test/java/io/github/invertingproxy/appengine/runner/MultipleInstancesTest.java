@@ -73,9 +73,7 @@ public class MultipleInstancesTest {
         .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(record)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(added.body(), 200, added.statusCode());
-    agent = ForwardingAgent.builder().proxyUrl(runner.serviceUri("agent").toString()).backendId("multi-app")
-        .target(backend.target()).credentials(() -> Optional.of("Bearer " + AGENT_TOKEN)).build();
-    agent.start();
+    agent = agent();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (get("/").statusCode() == 503) {
       assertTrue("the agent never polled", System.nanoTime() < deadline);
@@ -94,6 +92,13 @@ public class MultipleInstancesTest {
     if (runner != null) {
       runner.close();
     }
+  }
+
+  private static ForwardingAgent agent() {
+    ForwardingAgent a = ForwardingAgent.builder().proxyUrl(runner.serviceUri("agent").toString()).backendId("multi-app")
+        .target(backend.target()).credentials(() -> Optional.of("Bearer " + AGENT_TOKEN)).build();
+    a.start();
+    return a;
   }
 
   private static HttpRequest.Builder asUser(String path) {
@@ -199,12 +204,15 @@ public class MultipleInstancesTest {
     int requests = 24;
     Map<Integer, byte[]> expected = new ConcurrentHashMap<>();
     Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+    AtomicInteger answered = new AtomicInteger();
     List<String> problems = new CopyOnWriteArrayList<>();
     CountDownLatch someAnswered = new CountDownLatch(requests / 4);
     long[] defaultBefore = served("default");
     long[] agentBefore = served("agent");
     ExecutorService clients = Executors.newFixedThreadPool(6);
     List<Future<?>> done = new ArrayList<>();
+    // A second agent for the same backend: both see every pending request, and only one may replay it.
+    ForwardingAgent second = agent();
     try {
       for (int n = 0; n < requests; n++) {
         int id = n;
@@ -228,6 +236,7 @@ public class MultipleInstancesTest {
           }
           HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
           answers.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+          answered.incrementAndGet();
           if (r.statusCode() != 200) {
             problems.add(id + ": status " + r.statusCode() + " " + new String(r.body()));
           } else if (!MessageDigest.isEqual(expected.get(id), sha256(r.body()))) {
@@ -244,6 +253,7 @@ public class MultipleInstancesTest {
         MemcacheServiceFactory.getMemcacheService().clearAll();
         return null;
       });
+      assertTrue("every request was answered before the flush", answered.get() < requests);
       long[] apiBefore = served("api");
       for (int i = 0; i < INSTANCES; i++) {
         HttpResponse<String> cron = http.send(HttpRequest.newBuilder(runner.serviceUri("api").resolve("cron/delete"))
@@ -257,6 +267,7 @@ public class MultipleInstancesTest {
       }
     } finally {
       clients.shutdownNow();
+      second.close();
     }
     assertEquals(List.of(), problems);
     Map<Integer, Integer> atBackend = new ConcurrentHashMap<>();
