@@ -50,7 +50,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private Server server;
   private ServerConnector connector;
   private ApiProxy.Environment startEnvironment;
-  private final Map<String, ServiceInstances> instances = new LinkedHashMap<>();
+  private final Map<String, ServiceInstances> serviceInstances = new LinkedHashMap<>();
 
   private AppEngineRunner(Builder b) {
     this.settings = b;
@@ -99,8 +99,8 @@ public final class AppEngineRunner implements AutoCloseable {
     server.addConnector(connector);
     Map<String, Handler> services = new LinkedHashMap<>();
     for (ServiceDescriptor d : descriptors) {
-      ServiceInstances running = instances(d);
-      instances.put(d.service(), running);
+      ServiceInstances running = newInstances(d);
+      serviceInstances.put(d.service(), running);
       services.put(d.service(), running);
     }
     server.setHandler(new ServiceDispatcher(rules, services));
@@ -128,9 +128,9 @@ public final class AppEngineRunner implements AutoCloseable {
 
   /** The running instances of {@code service}, for tests that check where requests went. */
   ServiceInstances instances(String service) {
-    ServiceInstances running = instances.get(service);
+    ServiceInstances running = serviceInstances.get(service);
     if (running == null) {
-      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + instances.keySet());
+      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + serviceInstances.keySet());
     }
     return running;
   }
@@ -185,7 +185,7 @@ public final class AppEngineRunner implements AutoCloseable {
   }
 
   /** The service's instances, each a context of its own built from the WAR's descriptors. */
-  private ServiceInstances instances(ServiceDescriptor d) throws ReflectiveOperationException {
+  private ServiceInstances newInstances(ServiceDescriptor d) throws ReflectiveOperationException {
     List<Handler> contexts = new ArrayList<>();
     for (int i = 0; i < settings.instances; i++) {
       contexts.add(context(d, i).get());

@@ -3,9 +3,9 @@ package io.github.invertingproxy.appengine.runner;
 import com.google.appengine.tools.development.LocalEnvironment;
 
 /**
- * The App Engine environment of one request, as the real runtime would set it: the service that
- * answers it and which of its instances, the signed-in user (from the dev server's login cookie) and, for the OAuth stub, the
- * bearer token the caller sent.
+ * The App Engine environment of one request, as the real runtime would set it: the service and the
+ * instance that answer it, the signed-in user (from the dev server's login cookie) and, for the
+ * OAuth stub, the bearer token the caller sent.
  */
 final class RequestEnvironment extends LocalEnvironment {
   /** Where {@link OAuthAccounts} finds the request's bearer token. */

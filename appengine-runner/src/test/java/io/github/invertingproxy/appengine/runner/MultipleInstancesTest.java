@@ -162,7 +162,8 @@ public class MultipleInstancesTest {
   @Test
   public void aClientOnOneDefaultInstanceIsAnsweredThroughAgentCallsOnOtherInstances() throws Exception {
     List<Arrival> arrivals = new CopyOnWriteArrayList<>();
-    runner.instances("default").observe((i, r) -> arrivals.add(new Arrival("default", i, r.getHttpURI().getPath(), null)));
+    runner.instances("default").observe((i, r) ->
+        arrivals.add(new Arrival("default", i, r.getHttpURI().getPath(), null)));
     runner.instances("agent").observe((i, r) -> arrivals.add(new Arrival("agent", i, r.getHttpURI().getPath(),
         r.getHeaders().get("X-Inverting-Proxy-Request-ID"))));
     int[] clientsPerInstance = new int[INSTANCES];
