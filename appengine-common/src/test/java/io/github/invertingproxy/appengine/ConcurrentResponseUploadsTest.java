@@ -1,5 +1,6 @@
 package io.github.invertingproxy.appengine;
 
+import static com.googlecode.objectify.ObjectifyService.ofy;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
@@ -50,14 +51,19 @@ public class ConcurrentResponseUploadsTest {
     return all;
   }
 
-  /** The first {@code sent} bytes, then a wait for {@code release}, then a broken connection. */
-  private static final class BrokenUpload extends InputStream {
+  /**
+   * The first {@code sent} bytes, then a wait for {@code release}, then a broken connection or,
+   * when {@code resumes}, the rest.
+   */
+  private static final class PausedUpload extends InputStream {
     final CountDownLatch allSent = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     private final InputStream sent;
+    private final InputStream rest;
 
-    BrokenUpload(byte[] whole, int sent) {
+    PausedUpload(byte[] whole, int sent, boolean resumes) {
       this.sent = new ByteArrayInputStream(whole, 0, sent);
+      this.rest = resumes ? new ByteArrayInputStream(whole, sent, whole.length - sent) : null;
     }
 
     @Override
@@ -78,8 +84,29 @@ public class ConcurrentResponseUploadsTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      throw new IOException("connection reset by peer");
+      if (rest == null) {
+        throw new IOException("connection reset by peer");
+      }
+      return rest.read(b, off, len);
     }
+  }
+
+  /** Starts {@code upload} through {@code instance} and returns once it has paused. */
+  private static Thread respondInBackground(DatastoreExchangeStore instance, String id, PausedUpload upload,
+      AtomicReference<ResponseOutcome> outcome) throws InterruptedException {
+    Thread call = LocalAppEngine.inBackground(() -> {
+      try {
+        outcome.set(instance.respond("b", id, upload));
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    assertTrue("the upload never paused", upload.allSent.await(10, TimeUnit.SECONDS));
+    return call;
+  }
+
+  private static int storedParts() {
+    return Persistence.run(() -> ofy().load().type(BodyPartEntity.class).count());
   }
 
   @Test
@@ -87,16 +114,9 @@ public class ConcurrentResponseUploadsTest {
     String id = proxy.submit("b", BytesRequest.get("/"));
     assertTrue(firstAgentInstance.take("b", id).isPresent());
     byte[] whole = response(10_000);
-    BrokenUpload first = new BrokenUpload(whole, 4_000);
+    PausedUpload first = new PausedUpload(whole, 4_000, false);
     AtomicReference<ResponseOutcome> firstOutcome = new AtomicReference<>();
-    Thread firstCall = LocalAppEngine.inBackground(() -> {
-      try {
-        firstOutcome.set(firstAgentInstance.respond("b", id, first));
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
-    assertTrue(first.allSent.await(10, TimeUnit.SECONDS));
+    Thread firstCall = respondInBackground(firstAgentInstance, id, first, firstOutcome);
 
     // The retry, on another instance, stores the whole response before the first call notices its loss.
     assertEquals(ResponseOutcome.RELAYED, secondAgentInstance.respond("b", id, new ByteArrayInputStream(whole)));
@@ -107,5 +127,27 @@ public class ConcurrentResponseUploadsTest {
     try (InputStream relayed = proxy.awaitResponse(id, Duration.ofSeconds(2)).orElseThrow().stream()) {
       assertArrayEquals(whole, relayed.readAllBytes());
     }
+  }
+
+  @Test
+  public void anUploadThatEndsAfterAnotherWasStoredFindsNoWaitingClientAndLeavesNoPartsBehind() throws Exception {
+    String id = proxy.submit("b", BytesRequest.get("/"));
+    assertTrue(firstAgentInstance.take("b", id).isPresent());
+    byte[] whole = response(10_000);
+    PausedUpload first = new PausedUpload(whole, 4_000, true);
+    AtomicReference<ResponseOutcome> firstOutcome = new AtomicReference<>();
+    Thread firstCall = respondInBackground(firstAgentInstance, id, first, firstOutcome);
+
+    assertEquals(ResponseOutcome.RELAYED, secondAgentInstance.respond("b", id, new ByteArrayInputStream(whole)));
+    int stored = storedParts(); // the request's, the stored response's and the paused upload's so far
+    first.release.countDown();
+    firstCall.join(10_000);
+    assertEquals(ResponseOutcome.NO_WAITING_CLIENT, firstOutcome.get());
+
+    try (InputStream relayed = proxy.awaitResponse(id, Duration.ofSeconds(2)).orElseThrow().stream()) {
+      assertArrayEquals(whole, relayed.readAllBytes());
+    }
+    assertTrue("the losing upload left parts behind", storedParts() < stored);
+    assertEquals(1 + (whole.length + 1023) / 1024, storedParts());
   }
 }
