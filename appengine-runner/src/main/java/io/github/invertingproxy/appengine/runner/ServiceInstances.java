@@ -1,7 +1,5 @@
 package io.github.invertingproxy.appengine.runner;
 
-import static java.util.Objects.requireNonNull;
-
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -24,7 +22,6 @@ final class ServiceInstances extends Handler.Sequence {
 
   private static final Arrivals NONE = (instance, request) -> {};
 
-  private final String service;
   private final List<Handler> instances;
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicLongArray served;
@@ -36,13 +33,8 @@ final class ServiceInstances extends Handler.Sequence {
     if (instances.isEmpty()) {
       throw new IllegalArgumentException("service " + service + " needs at least one instance");
     }
-    this.service = requireNonNull(service, "service");
     this.instances = List.copyOf(instances);
     this.served = new AtomicLongArray(instances.size());
-  }
-
-  String service() {
-    return service;
   }
 
   int count() {
@@ -54,6 +46,7 @@ final class ServiceInstances extends Handler.Sequence {
     return served.get(instance);
   }
 
+  /** Tells {@code arrivals} of every request from now on, instead of whoever was told before; null: nobody. */
   void observe(Arrivals arrivals) {
     this.arrivals = arrivals == null ? NONE : arrivals;
   }
