@@ -4,9 +4,11 @@
 #        [VERSION=v2] [PROMOTE=false]          name the version; deploy it without sending it traffic
 #   make deploy-dry-run PROJECT_ID=my-project  print exactly those commands, run nothing
 #   make run-appengine                         the App Engine flavour on this machine (stubs),
-#                                              with a demo backend and our agent
+#                                              with a demo backend and our agent; INSTANCES=3 runs three
+#                                              instances of each service
 MVN ?= mvn -B
 PORT ?= 8080
+INSTANCES ?= 1
 GCLOUD ?= gcloud
 
 APPENGINE_SERVICES := proxy-service agent-service admin-api-service
@@ -48,4 +50,4 @@ deploy-dry-run:
 
 run-appengine:
 	$(MVN) -q -DskipTests -pl appengine-runner,agent,server -am install
-	PORT=$(PORT) bash appengine-runner/run-appengine.sh
+	PORT=$(PORT) INSTANCES=$(INSTANCES) bash appengine-runner/run-appengine.sh

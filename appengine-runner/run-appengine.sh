@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT=${PORT:-8080}
+INSTANCES=${INSTANCES:-1}  # of each service
 BACKEND_PORT=${BACKEND_PORT:-$((PORT + 1))}
 # Each service's own port, as on the dev server: default on SERVICE_PORT, agent and api on the next two.
 SERVICE_PORT=${SERVICE_PORT:-$((PORT + 2))}
@@ -47,7 +48,7 @@ for p in "$SERVICE_PORT" "$AGENT_PORT" "$API_PORT"; do require_free_port "$p" SE
 start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
 start "$RUN_DIR/runner.log" java -jar "$RUNNER_JAR" --port "$PORT" --first-service-port "$SERVICE_PORT" \
   --oauth-tokens "$TOKEN=demo-agent@localhost,$ADMIN_TOKEN=admin@localhost:admin" \
-  --datastore-file "$RUN_DIR/datastore.bin"
+  --datastore-file "$RUN_DIR/datastore.bin" --instances "$INSTANCES"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the App Engine runner" 60 port_open "$API_PORT"
 

@@ -14,7 +14,7 @@ import java.util.Date;
 @Entity(name = "BodyPart")
 final class BodyPartEntity {
   @Parent Key<ExchangeEntity> exchange;
-  /** {@code request-N} or {@code response-N}. */
+  /** {@code request-N} or {@code response-UPLOAD-N}. */
   @Id String name;
   /** Lets the cleanup find parts whose exchange was never stored (a request cut short). */
   @Index Date created;
@@ -22,14 +22,14 @@ final class BodyPartEntity {
 
   BodyPartEntity() {}
 
-  BodyPartEntity(String exchangeId, MessageKind kind, int index, byte[] data, Date created) {
+  BodyPartEntity(String exchangeId, MessageKind kind, String upload, int index, byte[] data, Date created) {
     this.exchange = ExchangeEntity.key(exchangeId);
-    this.name = kind.partName(index);
+    this.name = kind.partName(upload, index);
     this.data = data;
     this.created = created;
   }
 
-  static Key<BodyPartEntity> key(String exchangeId, MessageKind kind, int index) {
-    return Key.create(ExchangeEntity.key(exchangeId), BodyPartEntity.class, kind.partName(index));
+  static Key<BodyPartEntity> key(String exchangeId, MessageKind kind, String upload, int index) {
+    return Key.create(ExchangeEntity.key(exchangeId), BodyPartEntity.class, kind.partName(upload, index));
   }
 }

@@ -10,21 +10,19 @@ final class BodyPartReader extends InputStream {
   private final SharedCache cache;
   private final String exchangeId;
   private final MessageKind kind;
+  private final String upload;
   private final int parts;
   private byte[] current;
   private int position;
   private int next;
 
-  /** @param firstPart part 0 when the caller already holds it, else null */
-  BodyPartReader(SharedCache cache, String exchangeId, MessageKind kind, int parts, byte[] firstPart) {
+  /** @param upload the upload whose parts to read, as the writer named it */
+  BodyPartReader(SharedCache cache, String exchangeId, MessageKind kind, String upload, int parts) {
     this.cache = cache;
     this.exchangeId = exchangeId;
     this.kind = kind;
+    this.upload = upload;
     this.parts = parts;
-    if (firstPart != null && parts > 0) {
-      current = firstPart;
-      next = 1;
-    }
   }
 
   @Override
@@ -66,10 +64,11 @@ final class BodyPartReader extends InputStream {
   }
 
   private byte[] load(int index) throws IOException {
-    if (cache.get(CacheKeys.part(exchangeId, kind, index)) instanceof byte[] cached) {
+    if (cache.get(CacheKeys.part(exchangeId, kind, upload, index)) instanceof byte[] cached) {
       return cached;
     }
-    BodyPartEntity part = Persistence.run(() -> ofy().load().key(BodyPartEntity.key(exchangeId, kind, index)).now());
+    BodyPartEntity part =
+        Persistence.run(() -> ofy().load().key(BodyPartEntity.key(exchangeId, kind, upload, index)).now());
     if (part == null || part.data == null) {
       throw new IOException("part " + index + " of " + parts + " of the " + kind.name().toLowerCase(java.util.Locale.ROOT)
           + " of exchange " + exchangeId + " is gone (cleaned up?)");

@@ -20,6 +20,7 @@ final class BodyPartWriter extends OutputStream {
   private final ExchangeSettings settings;
   private final String exchangeId;
   private final MessageKind kind;
+  private final String upload;
   private final Date created;
   private byte[] buffer;
   private int fill;
@@ -29,11 +30,14 @@ final class BodyPartWriter extends OutputStream {
   private boolean tooLarge;
   private boolean closed;
 
-  BodyPartWriter(SharedCache cache, ExchangeSettings settings, String exchangeId, MessageKind kind, Date created) {
+  /** @param upload names this upload's parts apart from another's of the same message; null for a request */
+  BodyPartWriter(SharedCache cache, ExchangeSettings settings, String exchangeId, MessageKind kind, String upload,
+      Date created) {
     this.cache = cache;
     this.settings = settings;
     this.exchangeId = exchangeId;
     this.kind = kind;
+    this.upload = upload;
     this.created = created;
     this.buffer = new byte[settings.partSize()];
   }
@@ -98,8 +102,8 @@ final class BodyPartWriter extends OutputStream {
     List<Key<BodyPartEntity>> keys = new ArrayList<>(parts);
     List<String> cacheKeys = new ArrayList<>(parts);
     for (int i = 0; i < parts; i++) {
-      keys.add(BodyPartEntity.key(exchangeId, kind, i));
-      cacheKeys.add(CacheKeys.part(exchangeId, kind, i));
+      keys.add(BodyPartEntity.key(exchangeId, kind, upload, i));
+      cacheKeys.add(CacheKeys.part(exchangeId, kind, upload, i));
     }
     if (!keys.isEmpty()) {
       ofy().delete().keys(keys).now();
@@ -113,8 +117,8 @@ final class BodyPartWriter extends OutputStream {
   private void storePart() {
     byte[] data = fill == buffer.length ? buffer : Arrays.copyOf(buffer, fill);
     awaitInFlight();
-    inFlight = ofy().save().entity(new BodyPartEntity(exchangeId, kind, parts, data, created));
-    cache.put(CacheKeys.part(exchangeId, kind, parts), data, settings.cacheLifetime());
+    inFlight = ofy().save().entity(new BodyPartEntity(exchangeId, kind, upload, parts, data, created));
+    cache.put(CacheKeys.part(exchangeId, kind, upload, parts), data, settings.cacheLifetime());
     parts++;
     fill = 0;
     if (data == buffer) {

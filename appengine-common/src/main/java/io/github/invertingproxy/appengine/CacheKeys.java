@@ -9,8 +9,8 @@ final class CacheKeys {
     return "exchange:" + exchangeId;
   }
 
-  static String part(String exchangeId, MessageKind kind, int index) {
-    return "part:" + exchangeId + ":" + kind.partName(index);
+  static String part(String exchangeId, MessageKind kind, String upload, int index) {
+    return "part:" + exchangeId + ":" + kind.partName(upload, index);
   }
 
   /** How many requests were ever announced for the backend (a counter; it restarts when evicted). */

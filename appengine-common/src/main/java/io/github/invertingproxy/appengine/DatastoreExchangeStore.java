@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -90,7 +89,7 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     String id = newId();
     Date now = Date.from(clock.instant());
     try (Closeable context = Persistence.begin()) {
-      BodyPartWriter parts = new BodyPartWriter(cache, settings, id, MessageKind.REQUEST, now);
+      BodyPartWriter parts = new BodyPartWriter(cache, settings, id, MessageKind.REQUEST, null, now);
       try {
         request.writeTo(parts);
         parts.close();
@@ -171,7 +170,10 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
       // Tells the waiting client that its response has begun, so that it waits for the upload.
       cache.put(CacheKeys.exchange(requestId), ExchangeMarker.BEGUN, settings.cacheLifetime());
       Date now = Date.from(clock.instant());
-      BodyPartWriter parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, now);
+      // Parts of this call's own: a retry of the call (on another instance, while this one still
+      // reads) writes others, so that neither can overwrite or discard what the other stored.
+      String upload = newId().substring(0, 16);
+      BodyPartWriter parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, upload, now);
       ResponseOutcome outcome = ResponseOutcome.RELAYED;
       String problem = null;
       try {
@@ -194,7 +196,10 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
           // The agent's upload broke off; it retries such calls, so leave the exchange open for that.
           LOG.log(Level.INFO, "response for " + requestId + " broke off: " + x);
           parts.discard();
-          cache.put(CacheKeys.exchange(requestId), ExchangeMarker.WAITING, settings.cacheLifetime());
+          ExchangeEntity latest = Persistence.run(() -> ofy().load().key(ExchangeEntity.key(requestId)).now());
+          if (latest != null && latest.state == State.TAKEN) { // unless a retry stored the response meanwhile
+            cache.put(CacheKeys.exchange(requestId), ExchangeMarker.WAITING, settings.cacheLifetime());
+          }
           return ResponseOutcome.TRUNCATED;
         }
       }
@@ -202,7 +207,7 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
         // The client would otherwise wait for a response that never comes: answer it with 502 now.
         LOG.log(Level.WARNING, "exchange " + requestId + " of backend " + backendId + ": " + problem);
         parts.discard();
-        parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, now);
+        parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, upload, now);
         parts.write(badGateway(problem, e.method));
         parts.close();
       }
@@ -219,13 +224,15 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
         current.state = State.RESPONDED;
         current.responseParts = partCount;
         current.responseLength = length;
+        current.responseUpload = upload;
         ofy().save().entity(current).now();
         return null;
       });
       if (committed != null) {
+        parts.discard(); // nobody will read them
         return committed;
       }
-      cache.put(CacheKeys.exchange(requestId), ExchangeMarker.responded(partCount), settings.cacheLifetime());
+      cache.put(CacheKeys.exchange(requestId), ExchangeMarker.responded(partCount, upload), settings.cacheLifetime());
       return outcome;
     }
   }
@@ -238,20 +245,16 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
       return Optional.empty();
     }
     String markerKey = CacheKeys.exchange(requestId);
-    String firstPartKey = CacheKeys.part(requestId, MessageKind.RESPONSE, 0);
-    List<String> keys = List.of(markerKey, firstPartKey);
     long deadline = System.nanoTime() + maxWait.toNanos();
     boolean begun = false;
     long fallback = settings.datastoreFallback().toNanos();
     long lastDatastoreCheck = System.nanoTime();
     Backoff backoff = new Backoff(settings.pollInitial(), settings.pollMax());
     while (true) {
-      // One round trip fetches the marker and, usually, the whole of a small response with it.
-      Map<String, Object> cached = cache.getAll(keys);
-      Object marker = cached.get(markerKey);
-      int parts = ExchangeMarker.respondedParts(marker);
-      if (parts >= 0) {
-        return Optional.of(new StoredResponse(requestId, parts, cached.get(firstPartKey) instanceof byte[] b ? b : null));
+      Object marker = cache.get(markerKey);
+      ExchangeMarker.Stored stored = ExchangeMarker.stored(marker);
+      if (stored != null) {
+        return Optional.of(new StoredResponse(requestId, stored.parts(), stored.upload()));
       }
       if (ExchangeMarker.FINISHED.equals(marker)) {
         return Optional.empty();
@@ -268,7 +271,7 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
           return Optional.empty();
         }
         if (e.state == State.RESPONDED) {
-          return Optional.of(new StoredResponse(requestId, e.responseParts, null));
+          return Optional.of(new StoredResponse(requestId, e.responseParts, e.responseUpload));
         }
         if (marker == null) {
           // Put the marker back, unless the responder wrote a newer one meanwhile.
@@ -302,10 +305,10 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
       List<Key<?>> rows = new ArrayList<>();
       rows.add(ExchangeEntity.key(requestId));
       for (int i = 0; i < e.requestParts; i++) {
-        rows.add(BodyPartEntity.key(requestId, MessageKind.REQUEST, i));
+        rows.add(BodyPartEntity.key(requestId, MessageKind.REQUEST, null, i));
       }
       for (int i = 0; i < e.responseParts; i++) {
-        rows.add(BodyPartEntity.key(requestId, MessageKind.RESPONSE, i));
+        rows.add(BodyPartEntity.key(requestId, MessageKind.RESPONSE, e.responseUpload, i));
       }
       ofy().delete().keys(rows).now();
       return e;
@@ -314,10 +317,10 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     if (done != null) {
       List<String> keys = new ArrayList<>();
       for (int i = 0; i < done.requestParts; i++) {
-        keys.add(CacheKeys.part(requestId, MessageKind.REQUEST, i));
+        keys.add(CacheKeys.part(requestId, MessageKind.REQUEST, null, i));
       }
       for (int i = 0; i < done.responseParts; i++) {
-        keys.add(CacheKeys.part(requestId, MessageKind.RESPONSE, i));
+        keys.add(CacheKeys.part(requestId, MessageKind.RESPONSE, done.responseUpload, i));
       }
       cache.deleteAll(keys);
     }
@@ -395,7 +398,7 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
 
     @Override
     public void writeTo(OutputStream out) throws IOException {
-      try (InputStream in = new BodyPartReader(cache, exchange.id, MessageKind.REQUEST, exchange.requestParts, null)) {
+      try (InputStream in = new BodyPartReader(cache, exchange.id, MessageKind.REQUEST, null, exchange.requestParts)) {
         in.transferTo(out);
       }
     }
@@ -406,9 +409,9 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     private final String id;
     private final InputStream stream;
 
-    StoredResponse(String id, int parts, byte[] firstPart) {
+    StoredResponse(String id, int parts, String upload) {
       this.id = id;
-      this.stream = new BodyPartReader(cache, id, MessageKind.RESPONSE, parts, firstPart);
+      this.stream = new BodyPartReader(cache, id, MessageKind.RESPONSE, upload, parts);
     }
 
     @Override

@@ -36,6 +36,12 @@ final class ExchangeEntity {
   long requestLength;
   int responseParts;
   long responseLength;
+  /**
+   * Which upload of the response was stored: each {@code agent/response} call writes parts of its
+   * own, so that a retry on another instance and the call it replaces never touch each other's.
+   * Null for a response stored before uploads were told apart.
+   */
+  String responseUpload;
 
   ExchangeEntity() {}
 

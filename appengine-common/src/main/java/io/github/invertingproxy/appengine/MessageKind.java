@@ -11,7 +11,11 @@ enum MessageKind {
     this.label = label;
   }
 
-  String partName(int index) {
-    return label + "-" + index;
+  /**
+   * @param upload which upload of the message the part belongs to, or null where there is only one
+   *     (a request; a response stored before uploads were told apart)
+   */
+  String partName(String upload, int index) {
+    return upload == null ? label + "-" + index : label + "-" + upload + "-" + index;
   }
 }

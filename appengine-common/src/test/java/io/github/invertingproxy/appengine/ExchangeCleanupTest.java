@@ -90,7 +90,7 @@ public class ExchangeCleanupTest {
 
   @Test
   public void partsOfARequestThatWasNeverStoredGoOnceOld() {
-    Persistence.run(() -> ofy().save().entity(new BodyPartEntity("f".repeat(64), MessageKind.REQUEST, 0,
+    Persistence.run(() -> ofy().save().entity(new BodyPartEntity("f".repeat(64), MessageKind.REQUEST, null, 0,
         new byte[10], Date.from(clock.instant()))).now());
     assertEquals(0, cleanup.run().parts());
     clock.advance(Duration.ofMinutes(3));

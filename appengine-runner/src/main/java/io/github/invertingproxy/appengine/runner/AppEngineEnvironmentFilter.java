@@ -22,9 +22,12 @@ final class AppEngineEnvironmentFilter implements Filter {
   static final String LOGIN_COOKIE = "dev_appserver_login";
 
   private final String service;
+  private final int instance;
 
-  AppEngineEnvironmentFilter(String service) {
+  /** @param instance the instance's number within its service, from 0 */
+  AppEngineEnvironmentFilter(String service, int instance) {
     this.service = service;
+    this.instance = instance;
   }
 
   @Override
@@ -33,7 +36,7 @@ final class AppEngineEnvironmentFilter implements Filter {
     HttpServletRequest http = (HttpServletRequest) request;
     String[] login = login(http);
     ApiProxy.Environment previous = ApiProxy.getCurrentEnvironment();
-    ApiProxy.setEnvironmentForCurrentThread(new RequestEnvironment(service,
+    ApiProxy.setEnvironmentForCurrentThread(new RequestEnvironment(service, instance,
         login == null ? null : login[0], login != null && Boolean.parseBoolean(login[1]),
         login == null ? null : login[2], bearerToken(http)));
     try {

@@ -55,6 +55,7 @@ public final class AppEngineRunner implements AutoCloseable {
   private final Map<String, ServerConnector> servicePorts = new LinkedHashMap<>();
   private ApiProxy.Environment startEnvironment;
   private List<ServiceDescriptor> descriptors = List.of();
+  private final Map<String, ServiceInstances> serviceInstances = new LinkedHashMap<>();
 
   private AppEngineRunner(Builder b) {
     this.settings = b;
@@ -100,7 +101,9 @@ public final class AppEngineRunner implements AutoCloseable {
     Map<Connector, String> ownPorts = new LinkedHashMap<>();
     int next = settings.firstServicePort;
     for (ServiceDescriptor d : descriptors) {
-      services.put(d.service(), context(d).get());
+      ServiceInstances running = newInstances(d);
+      serviceInstances.put(d.service(), running);
+      services.put(d.service(), running);
       ServerConnector own = listener(http, next == 0 ? 0 : next++);
       servicePorts.put(d.service(), own);
       ownPorts.put(own, d.service());
@@ -108,7 +111,8 @@ public final class AppEngineRunner implements AutoCloseable {
     server.setHandler(new ServiceDispatcher(rules, services, ownPorts));
     server.start();
     this.descriptors = List.copyOf(descriptors);
-    LOG.info("App Engine services " + services.keySet() + " listening on " + uri() + ": " + transportNote());
+    LOG.info("App Engine services " + services.keySet() + " (" + settings.instances + " instances each) listening on "
+        + uri() + ": " + transportNote());
     return this;
   }
 
@@ -145,6 +149,15 @@ public final class AppEngineRunner implements AutoCloseable {
     serviceUri(service); // refuses an unknown service
     String host = service.equals(DispatchRules.DEFAULT_SERVICE) ? "localhost" : service + "-dot-localhost";
     return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
+  }
+
+  /** The running instances of {@code service}, for tests that check where requests went. */
+  ServiceInstances instances(String service) {
+    ServiceInstances running = serviceInstances.get(service);
+    if (running == null) {
+      throw new IllegalArgumentException("no service \"" + service + "\"; the runner has " + serviceInstances.keySet());
+    }
+    return running;
   }
 
   /** Maps a bearer token to an account from now on, for OAuth. */
@@ -196,13 +209,22 @@ public final class AppEngineRunner implements AutoCloseable {
     }
   }
 
-  private ServletContextHandler context(ServiceDescriptor d) throws ReflectiveOperationException {
+  /** The service's instances, each a context of its own built from the WAR's descriptors. */
+  private ServiceInstances newInstances(ServiceDescriptor d) throws ReflectiveOperationException {
+    List<Handler> contexts = new ArrayList<>();
+    for (int i = 0; i < settings.instances; i++) {
+      contexts.add(context(d, i).get());
+    }
+    return new ServiceInstances(d.service(), contexts);
+  }
+
+  private ServletContextHandler context(ServiceDescriptor d, int instance) throws ReflectiveOperationException {
     ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
     context.setContextPath("/");
-    context.setDisplayName(d.service());
+    context.setDisplayName(d.service() + "#" + instance);
     d.contextParameters().forEach(context::setInitParameter);
     settings.parameters.forEach(context::setInitParameter);
-    FilterHolder environment = new FilterHolder(new AppEngineEnvironmentFilter(d.service()));
+    FilterHolder environment = new FilterHolder(new AppEngineEnvironmentFilter(d.service(), instance));
     environment.setAsyncSupported(true);
     context.addFilter(environment, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
     if (d.service().equals(DispatchRules.DEFAULT_SERVICE)) {
@@ -259,6 +281,7 @@ public final class AppEngineRunner implements AutoCloseable {
     private Path dispatchYaml;
     private Path indexYaml;
     private Path datastoreFile;
+    private int instances = 1;
     private final Map<String, OAuthAccounts.Account> tokens = new LinkedHashMap<>();
     private final Map<String, String> parameters = new LinkedHashMap<>();
 
@@ -308,6 +331,18 @@ public final class AppEngineRunner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How many instances of each service run (1 by default), each with its own bootstrap and
+     * in-JVM state; requests take turns over them, as App Engine spreads them over instances.
+     */
+    public Builder instances(int instances) {
+      if (instances < 1 || instances > MAX_INSTANCES) {
+        throw new IllegalArgumentException("instances " + instances + " is outside 1.." + MAX_INSTANCES);
+      }
+      this.instances = instances;
+      return this;
+    }
+
     /** A bearer token that OAuth accepts as {@code email}; any other token is refused. */
     public Builder oauthToken(String token, String email, boolean admin) {
       tokens.put(requireNonNull(token, "token"), new OAuthAccounts.Account(email, admin));
@@ -335,6 +370,8 @@ public final class AppEngineRunner implements AutoCloseable {
         "port to listen on, routed by host (agent-dot-localhost) and dispatch.yaml (0 picks a free one)");
     Flags.Flag<Integer> servicePort = flags.integer("first-service-port", 0,
         "the services' own ports: default on this one, agent and api on the next two (0 picks free ones)");
+    Flags.Flag<Integer> instanceCount = flags.integer("instances", 1,
+        "instances of each service; requests take turns over them (1.." + MAX_INSTANCES + ")");
     Flags.Flag<String> dispatch = flags.string("dispatch", "", "dispatch.yaml to route by (default: the bundled copy)");
     Flags.Flag<String> index = flags.string("index", "", "index.yaml for the Datastore stub (default: the bundled copy)");
     Flags.Flag<String> datastore = flags.string("datastore-file", "", "keep Datastore in this file (default: in memory)");
@@ -353,6 +390,11 @@ public final class AppEngineRunner implements AutoCloseable {
     try {
       flags.parse(args);
       b.host(host.get()).port(port.get()).firstServicePort(servicePort.get());
+      try {
+        b.instances(instanceCount.get());
+      } catch (IllegalArgumentException e) {
+        throw new Flags.UsageException("--instances: " + e.getMessage(), false);
+      }
       if (!dispatch.get().isEmpty()) {
         b.dispatchYaml(Path.of(dispatch.get()));
       }
@@ -406,7 +448,8 @@ public final class AppEngineRunner implements AutoCloseable {
       runner.addBackendIfAbsent(BackendRecord.builder().id("demo").endUser(BackendRecord.ALL_USERS)
           .backendUser(DEMO_AGENT).pathPrefixes("/").build());
     }
-    out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api)");
+    out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api"
+        + (instanceCount.get() > 1 ? ", " + instanceCount.get() + " instances each)" : ")"));
     for (String service : runner.servicePorts.keySet()) {
       out.println("Service " + service + " listening on " + runner.serviceUri(service) + " and on "
           + runner.serviceHostUri(service));
@@ -416,6 +459,9 @@ public final class AppEngineRunner implements AutoCloseable {
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     runner.join();
   }
+
+  /** More would only use memory: every instance is a full set of the service's objects. */
+  static final int MAX_INSTANCES = 20;
 
   /** The account of the demo agent that {@code make run-appengine} starts. */
   static final String DEMO_AGENT = "demo-agent@localhost";

@@ -3,9 +3,9 @@ package io.github.invertingproxy.appengine.runner;
 import com.google.appengine.tools.development.LocalEnvironment;
 
 /**
- * The App Engine environment of one request, as the real runtime would set it: the service that
- * answers it, the signed-in user (from the dev server's login cookie) and, for the OAuth stub, the
- * bearer token the caller sent.
+ * The App Engine environment of one request, as the real runtime would set it: the service and the
+ * instance that answer it, the signed-in user (from the dev server's login cookie) and, for the
+ * OAuth stub, the bearer token the caller sent.
  */
 final class RequestEnvironment extends LocalEnvironment {
   /** Where {@link OAuthAccounts} finds the request's bearer token. */
@@ -16,8 +16,8 @@ final class RequestEnvironment extends LocalEnvironment {
   private final String email;
   private final boolean admin;
 
-  RequestEnvironment(String service, String email, boolean admin, String userId, String bearerToken) {
-    super(LocalAppEngine.APP_ID, service, "1", -1, null, null);
+  RequestEnvironment(String service, int instance, String email, boolean admin, String userId, String bearerToken) {
+    super(LocalAppEngine.APP_ID, service, "1", instance, null, null);
     this.email = email;
     this.admin = admin;
     if (userId != null) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -15,7 +16,8 @@ import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * A private backend for the tests, on its own Jetty: {@code /echo} answers with the request body,
- * {@code /slow} answers after 1.5 s, every other path with a line naming this backend and what it
+ * {@code /slow} answers after 1.5 s, {@code /random?bytes=N&seed=S} answers N bytes drawn from
+ * {@code new Random(S)}, every other path with a line naming this backend and what it
  * received.
  */
 final class TestBackend implements AutoCloseable {
@@ -66,6 +68,14 @@ final class TestBackend implements AutoCloseable {
         return;
       }
       request.getInputStream().readAllBytes();
+      if (path.equals("/random")) {
+        byte[] body = new byte[Integer.parseInt(request.getParameter("bytes"))];
+        new Random(Long.parseLong(request.getParameter("seed"))).nextBytes(body);
+        response.setContentType("application/octet-stream");
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+        return;
+      }
       if (path.equals("/slow")) {
         try {
           Thread.sleep(1500);
