@@ -151,6 +151,11 @@ public final class AppEngineRunner implements AutoCloseable {
     return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
   }
 
+  /** The declared services, in the order of their own ports. */
+  public List<String> services() {
+    return List.copyOf(servicePorts.keySet());
+  }
+
   /** The running instances of {@code service}, for tests that check where requests went. */
   ServiceInstances instances(String service) {
     ServiceInstances running = serviceInstances.get(service);
@@ -358,106 +363,6 @@ public final class AppEngineRunner implements AutoCloseable {
     public AppEngineRunner build() {
       return new AppEngineRunner(this);
     }
-  }
-
-  /** {@code java -jar inverting-proxy-appengine-runner.jar --help} lists the flags. */
-  public static void main(String[] args) throws Exception {
-    Flags flags = new Flags("inverting-proxy-appengine-runner",
-        "Runs the App Engine flavour (services default, agent and api) locally on the App Engine stubs.",
-        System.getenv());
-    Flags.Flag<String> host = flags.string("host", "127.0.0.1", "address to listen on");
-    Flags.Flag<Integer> port = flags.integer("port", 8080,
-        "port to listen on, routed by host (agent-dot-localhost) and dispatch.yaml (0 picks a free one)");
-    Flags.Flag<Integer> servicePort = flags.integer("first-service-port", 0,
-        "the services' own ports: default on this one, agent and api on the next two (0 picks free ones)");
-    Flags.Flag<Integer> instanceCount = flags.integer("instances", 1,
-        "instances of each service; requests take turns over them (1.." + MAX_INSTANCES + ")");
-    Flags.Flag<String> dispatch = flags.string("dispatch", "", "dispatch.yaml to route by (default: the bundled copy)");
-    Flags.Flag<String> index = flags.string("index", "", "index.yaml for the Datastore stub (default: the bundled copy)");
-    Flags.Flag<String> datastore = flags.string("datastore-file", "", "keep Datastore in this file (default: in memory)");
-    Flags.Flag<String> tokens = flags.string("oauth-tokens", "",
-        "bearer tokens OAuth accepts, as TOKEN=EMAIL or TOKEN=EMAIL:admin, comma-separated");
-    Flags.Flag<String> demoToken = flags.string("demo-agent-token", "",
-        "register backend \"demo\" (allUsers, path /) served by demo-agent@localhost, whose token this is");
-    Map<String, Flags.Flag<String>> params = new LinkedHashMap<>();
-    params.put(AppEngineConfig.RESPONSE_TIMEOUT, flags.string("response-timeout", "", "how long a client waits for a response"));
-    params.put(AppEngineConfig.PENDING_TIMEOUT, flags.string("pending-timeout", "", "how long agent/pending is held"));
-    params.put(AppEngineConfig.EXCHANGE_MAX_AGE, flags.string("exchange-max-age", "", "the cron deletes older exchanges"));
-    params.put(AppEngineConfig.BACKEND_EXPIRY, flags.string("backend-expiry", "", "the cron deletes backends unseen this long"));
-    params.put(AppEngineConfig.POLL_MAX, flags.string("poll-max", "", "longest pause between two Memcache checks"));
-    PrintStream out = System.out;
-    Builder b = builder();
-    try {
-      flags.parse(args);
-      b.host(host.get()).port(port.get()).firstServicePort(servicePort.get());
-      try {
-        b.instances(instanceCount.get());
-      } catch (IllegalArgumentException e) {
-        throw new Flags.UsageException("--instances: " + e.getMessage(), false);
-      }
-      if (!dispatch.get().isEmpty()) {
-        b.dispatchYaml(Path.of(dispatch.get()));
-      }
-      if (!index.get().isEmpty()) {
-        b.indexYaml(Path.of(index.get()));
-      }
-      if (!datastore.get().isEmpty()) {
-        b.datastoreFile(Path.of(datastore.get()));
-      }
-      for (String entry : tokens.get().split(",")) {
-        if (entry.isBlank()) {
-          continue;
-        }
-        int eq = entry.indexOf('=');
-        if (eq <= 0) {
-          throw new Flags.UsageException("--oauth-tokens entry \"" + entry + "\" is not TOKEN=EMAIL[:admin]", false);
-        }
-        String account = entry.substring(eq + 1).trim();
-        boolean admin = account.endsWith(":admin");
-        b.oauthToken(entry.substring(0, eq).trim(), admin ? account.substring(0, account.length() - 6) : account, admin);
-      }
-      if (!demoToken.get().isEmpty()) {
-        b.oauthToken(demoToken.get(), DEMO_AGENT, false);
-      }
-      params.forEach((name, flag) -> {
-        if (!flag.get().isEmpty()) {
-          b.parameter(name, flag.get());
-        }
-      });
-    } catch (Flags.UsageException e) {
-      (e.isHelp() ? out : System.err).println(e.getMessage());
-      System.exit(e.isHelp() ? 0 : 2);
-      return;
-    }
-    AppEngineRunner runner = b.build();
-    try {
-      runner.start();
-    } catch (IllegalStateException | IllegalArgumentException | IOException e) {
-      System.err.println("inverting-proxy-appengine-runner: " + e.getMessage());
-      System.exit(1);
-      return;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        runner.close();
-      } catch (Exception e) {
-        // exiting anyway
-      }
-    }));
-    if (!demoToken.get().isEmpty()) {
-      runner.addBackendIfAbsent(BackendRecord.builder().id("demo").endUser(BackendRecord.ALL_USERS)
-          .backendUser(DEMO_AGENT).pathPrefixes("/").build());
-    }
-    out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api"
-        + (instanceCount.get() > 1 ? ", " + instanceCount.get() + " instances each)" : ")"));
-    for (String service : runner.servicePorts.keySet()) {
-      out.println("Service " + service + " listening on " + runner.serviceUri(service) + " and on "
-          + runner.serviceHostUri(service));
-    }
-    out.println("  (" + runner.transportNote() + ")");
-    out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
-    out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
-    runner.join();
   }
 
   /** More would only use memory: every instance is a full set of the service's objects. */
