@@ -12,7 +12,7 @@ import java.util.Objects;
  * meaning would depend on how a backend decodes it is refused rather than guessed at, so that the
  * prefix a request was routed by is the prefix the backend sees: an encoded slash or backslash, a
  * backslash, a {@code ..} above the root, a dot segment with parameters ({@code ..;}), a NUL or other
- * control character, a malformed escape. The query passes unchanged.
+ * control character, a malformed escape, a character outside ASCII that is not percent-encoded. The query passes unchanged.
  */
 public final class RequestTarget {
   private final String path;
@@ -109,6 +109,11 @@ public final class RequestTarget {
     if (c < 0x20 || c == 0x7f) {
       throw new RefusedException("the path has a control character" + (escape == null
           ? String.format(" (0x%02X)", (int) c) : as));
+    }
+    if (c > 0x7f && escape == null) {
+      // Which bytes it stood for depends on the charset the container read the request line in.
+      throw new RefusedException(String.format("the path has a character outside ASCII (U+%04X) that is not"
+          + " percent-encoded", (int) c));
     }
   }
 

@@ -121,6 +121,13 @@ public class RequestTargetTest {
   }
 
   @Test
+  public void aCharacterOutsideAsciiIsRefusedUnlessPercentEncoded() throws Exception {
+    assertEquals("the path has a character outside ASCII (U+00E9) that is not percent-encoded", refusal("/caf\u00e9"));
+    assertEquals("the path has a character outside ASCII (U+FFFD) that is not percent-encoded", refusal("/caf\ufffd"));
+    assertEquals("/caf%C3%A9", normalised("/caf%C3%A9"));
+  }
+
+  @Test
   public void aTargetThatIsNotAPathIsRefused() {
     assertEquals("the request target must be a path starting with /", refusal("*"));
     assertEquals("the request target must be a path starting with /", refusal(""));
@@ -128,7 +135,7 @@ public class RequestTargetTest {
 
   @Test
   public void everyReasonIsOneLine() {
-    for (String path : new String[] {"*", "/..", "/%2f", "/\\", "/%00", "/%0a", "/..;", "/%"}) {
+    for (String path : new String[] {"*", "/..", "/%2f", "/\\", "/%00", "/%0a", "/..;", "/%", "/\u00e9"}) {
       assertTrue(path, !refusal(path).contains("\n"));
     }
   }
