@@ -4,7 +4,15 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.protocol.PendingRequestIds;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -133,6 +141,39 @@ public class RequestPathTest {
         requestLineAt(files, "/public/./a/../b.txt?next=/../x&q=%2e%2e%2f"));
     assertEquals("GET /public/~user/a%20b HTTP/1.1", requestLineAt(files, "/public/%7Euser/a%20b"));
     assertEquals("GET /public/ HTTP/1.1", requestLineAt(files, "/public/x/.."));
+  }
+
+  /**
+   * Polls as the file server's agent, announcing (as ours does on every poll) that it carries
+   * WebSockets, up to ten times until a request id comes; the ids, or none after ten polls.
+   */
+  private List<String> pendingAnnouncingWebSockets() throws Exception {
+    List<String> ids = List.of();
+    for (int poll = 0; poll < 10 && ids.isEmpty(); poll++) {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(files.call("agent/pending")
+          .header(AgentFeatures.HEADER, AgentFeatures.WEBSOCKET).GET().build(), HttpResponse.BodyHandlers.ofString());
+      ids = PendingRequestIds.parse(r.body());
+    }
+    return ids;
+  }
+
+  @Test
+  public void aWebSocketUpgradeIsForwardedWithTheNormalisedPath() throws Exception {
+    HttpClient.newHttpClient().send(files.call("agent/pending").header(AgentFeatures.HEADER, AgentFeatures.WEBSOCKET)
+        .GET().build(), HttpResponse.BodyHandlers.discarding());
+    try (Socket client = new Socket("127.0.0.1", server.port())) {
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write(("GET /public/./a/../ws?room=/../x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+          + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      client.getOutputStream().flush();
+      String id = pendingAnnouncingWebSockets().get(0);
+      String request = files.take(id).body();
+      assertEquals("GET /public/ws?room=/../x HTTP/1.1", request.substring(0, request.indexOf("\r\n")));
+      files.respond(id, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      String status = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.ISO_8859_1)).readLine();
+      assertEquals("HTTP/1.1 403 Forbidden", status);
+    }
   }
 
   @Test
