@@ -12,7 +12,8 @@ import java.util.Objects;
  * meaning would depend on how a backend decodes it is refused rather than guessed at, so that the
  * prefix a request was routed by is the prefix the backend sees: an encoded slash or backslash, a
  * backslash, a {@code ..} above the root, a dot segment with parameters ({@code ..;}), a NUL or other
- * control character, a malformed escape, a character outside ASCII that is not percent-encoded. The query passes unchanged.
+ * control character, a malformed escape, a character outside ASCII that is not percent-encoded. The
+ * query passes unchanged.
  */
 public final class RequestTarget {
   private final String path;
