@@ -104,6 +104,35 @@ public class DatastoreBackendRegistryTest {
   }
 
   @Test
+  public void theUsersLongerDeadPrefixIsNotLiveEvenWhenAShorterOneIsLive() {
+    registry.add(record("nb1", "alice@example.com", "/nb1/"));
+    registry.add(record("root", "alice@example.com", "/"));
+    registry.markSeen("root");
+    Route route = registry.route("alice@example.com", "/nb1/tree");
+    assertEquals(Route.Kind.NOT_LIVE, route.kind());
+    assertEquals("nb1", route.backend().orElseThrow().id());
+    assertEquals("LIVE(root)", registry.route("alice@example.com", "/other").toString());
+  }
+
+  @Test
+  public void aLiveAllUsersRecordNeverStandsInForTheUsersDeadOne() {
+    registry.add(record("nb1", "alice@example.com", "/nb1/"));
+    registry.add(record("shared", BackendRecord.ALL_USERS, "/"));
+    registry.markSeen("shared");
+    assertEquals("NOT_LIVE(nb1)", registry.route("alice@example.com", "/nb1/tree").toString());
+  }
+
+  @Test
+  public void allUsersRecordsServeWhereNoneOfTheUsersOwnMatches() {
+    registry.add(record("nb1", "alice@example.com", "/nb1/"));
+    registry.add(record("shared", BackendRecord.ALL_USERS, "/"));
+    registry.markSeen("nb1");
+    registry.markSeen("shared");
+    assertEquals("LIVE(shared)", registry.route("alice@example.com", "/other").toString());
+    assertEquals("LIVE(nb1)", registry.route("alice@example.com", "/nb1/tree").toString());
+  }
+
+  @Test
   public void anotherUsersRecordIsNoMatch() {
     registry.add(record("bobs", "bob@example.com", "/"));
     registry.markSeen("bobs");

@@ -157,7 +157,7 @@ public class GoInteropTest {
   private void encodedTargetHostAndRepeatedHeaders(Route route) throws Exception {
     BlockingQueue<RecordingBackend.Received> got = serve(route, (r, body, out) ->
         answer(r, out, "HTTP/1.1 200 OK\r\nX-Reply: yes\r\nContent-Length: 5\r\n\r\nfound"));
-    String target = "/q/a%20b/%2F%C3%A9;p=1?q=%E2%9C%93&x=1+2&y=%26&empty=&flag";
+    String target = "/q/a%20b/%3A%C3%A9;p=1?q=%E2%9C%93&x=1+2&y=%26&empty=&flag";
     try (RawClient client = new RawClient(route.port())) {
       IncomingMessage<ResponseHead> response = client.send("GET " + target + " HTTP/1.1\r\nHost: interop.example:8443\r\n"
           + "User-Agent: raw-client/1\r\nX-Multi: 1\r\nX-Multi: 2\r\nX-Multi: 3\r\n\r\n").response("GET");

@@ -6,7 +6,8 @@ import static java.util.Objects.requireNonNull;
  * A request line and its headers.
  *
  * @param method the method, as sent
- * @param target the origin-form target: path and query, exactly as sent (still percent-encoded)
+ * @param target the origin-form target: path and query, still percent-encoded (a proxy sends the path
+ *     as {@link RequestTarget} normalised it, and the query as the client sent it)
  */
 public record RequestHead(String method, String target, Headers headers) {
   public RequestHead {

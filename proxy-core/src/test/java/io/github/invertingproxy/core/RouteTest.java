@@ -43,9 +43,29 @@ public class RouteTest {
   }
 
   @Test
-  public void deadRecordsAreSkippedForLiveOnes() {
-    List<BackendRecord> records = List.of(record("app", "a@x", "/app"), record("root", "a@x", "/"));
-    assertEquals("LIVE(root)", route(records, Set.of("root"), "a@x", "/app"));
+  public void theUsersLongerDeadPrefixIsNotLiveEvenWhenAShorterOneIsLive() {
+    List<BackendRecord> records = List.of(record("nb1", "a@x", "/nb1/"), record("root", "a@x", "/"));
+    assertEquals("NOT_LIVE(nb1)", route(records, Set.of("root"), "a@x", "/nb1/page"));
+    assertEquals("LIVE(root)", route(records, Set.of("root"), "a@x", "/other"));
+  }
+
+  @Test
+  public void theUsersDeadRecordIsNotLiveEvenWhenAnAllUsersRecordIsLive() {
+    List<BackendRecord> records = List.of(record("mine", "a@x", "/nb1/"), record("public", "allUsers", "/"));
+    assertEquals("NOT_LIVE(mine)", route(records, Set.of("public"), "a@x", "/nb1/page"));
+  }
+
+  @Test
+  public void allUsersRecordsServeAUserOnlyWhereNoneOfTheirOwnMatches() {
+    List<BackendRecord> records = List.of(record("mine", "a@x", "/nb1/"), record("public", "allUsers", "/"));
+    assertEquals("LIVE(public)", route(records, Set.of("mine", "public"), "a@x", "/elsewhere"));
+    assertEquals("NOT_LIVE(public)", route(records, Set.of("mine"), "a@x", "/elsewhere"));
+  }
+
+  @Test
+  public void aLongerDeadAllUsersPrefixIsNotLiveEvenWhenAShorterOneIsLive() {
+    List<BackendRecord> records = List.of(record("docs", "allUsers", "/docs/"), record("site", "allUsers", "/"));
+    assertEquals("NOT_LIVE(docs)", route(records, Set.of("site"), "a@x", "/docs/a"));
   }
 
   @Test

@@ -73,8 +73,10 @@ public final class StandaloneServer implements AutoCloseable {
     // Responses relayed from a backend carry the backend's Date; the servlets date their own answers.
     http.setSendDateHeader(false);
     http.setSendXPoweredBy(false);
-    // A proxy passes paths on as sent; the backend decides what encoded separators mean.
-    http.setUriCompliance(UriCompliance.LEGACY);
+    // Jetty lets every target it can parse through to the servlets undecoded: the proxy's one rule
+    // (RequestTarget) decides which are refused, and with which reason. Stricter modes answered some
+    // (a backslash, "..;", an escape that is not UTF-8) with a page of Jetty's own.
+    http.setUriCompliance(UriCompliance.UNSAFE);
     // Relayed bodies arrive and leave in pieces of up to 64 KiB; larger buffers than Jetty's defaults
     // (8 KiB in, 32 KiB out) take each in one read and one write. Jetty's buffer pool keeps buffers of
     // up to 64 KiB; larger ones would be allocated afresh for every response.

@@ -130,10 +130,39 @@ public class RoutingTest {
   }
 
   @Test
-  public void deadOwnRecordFallsBackToLiveAllUsers() throws Exception {
-    add("mine", "alice@example.com", "/");
+  public void deadOwnLongerPrefixIs503NamingItEvenWhenAShorterOneIsLive() throws Exception {
+    add("nb1", "alice@example.com", "/nb1/");
+    add("root", "alice@example.com", "/");
+    live("root");
+    HttpResponse<String> r = get("nb1/tree", TestTokens.ALICE);
+    assertEquals(503, r.statusCode());
+    assertEquals("Service unavailable: the agent of backend \"nb1\" is not connected\n", r.body());
+    assertNothingQueuedFor("root");
+    assertEquals("root", servedBy("other", TestTokens.ALICE, "root", "nb1"));
+  }
+
+  @Test
+  public void deadOwnRecordIs503EvenWhenAnAllUsersRecordIsLive() throws Exception {
+    add("mine", "alice@example.com", "/nb1/");
     add("public", "allUsers", "/");
     live("public");
-    assertEquals("public", servedBy("x", TestTokens.ALICE, "public", "mine"));
+    HttpResponse<String> r = get("nb1/tree", TestTokens.ALICE);
+    assertEquals(503, r.statusCode());
+    assertTrue(r.body(), r.body().contains("backend \"mine\" is not connected"));
+    assertNothingQueuedFor("public");
+  }
+
+  @Test
+  public void allUsersRecordServesAPathNoneOfTheUsersOwnRecordsMatches() throws Exception {
+    add("mine", "alice@example.com", "/nb1/");
+    add("public", "allUsers", "/");
+    live("mine", "public");
+    assertEquals("public", servedBy("elsewhere", TestTokens.ALICE, "public", "mine"));
+    assertEquals("mine", servedBy("nb1/tree", TestTokens.ALICE, "public", "mine"));
+  }
+
+  /** The backend's queue is empty: no request reached it (a poll with nothing waiting answers []). */
+  private void assertNothingQueuedFor(String backend) throws Exception {
+    assertEquals(java.util.List.of(), new ScriptedAgent(server.url(), backend, TestTokens.AGENT).pending());
   }
 }

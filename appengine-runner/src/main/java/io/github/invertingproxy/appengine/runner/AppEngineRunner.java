@@ -26,6 +26,7 @@ import javax.servlet.DispatcherType;
 import org.eclipse.jetty.ee8.servlet.FilterHolder;
 import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -96,6 +97,9 @@ public final class AppEngineRunner implements AutoCloseable {
     // The relayed response carries the backend's own Date and Server headers; add none of ours.
     http.setSendDateHeader(false);
     http.setSendServerVersion(false);
+    // Targets reach the services undecoded, so that the proxy's own rule (RequestTarget) decides, as it
+    // must on App Engine, whose front end and container are not ours to configure.
+    http.setUriCompliance(UriCompliance.UNSAFE);
     connector = listener(http, settings.port);
     Map<String, Handler> services = new LinkedHashMap<>();
     Map<Connector, String> ownPorts = new LinkedHashMap<>();

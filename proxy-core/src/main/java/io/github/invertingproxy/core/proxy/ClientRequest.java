@@ -11,6 +11,7 @@ import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.MessageWriter;
 import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.RequestHead;
+import io.github.invertingproxy.protocol.RequestTarget;
 import java.io.FilterOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -51,23 +52,23 @@ final class ClientRequest implements ExchangeRequest {
   }
 
   /**
-   * Reads the head of {@code request}.
+   * Reads the head of {@code request}, whose request line gets {@code target}: the path it was routed by.
    *
    * @throws MalformedMessageException when the framing is ambiguous or malformed, e.g. both
    *     Content-Length and Transfer-Encoding
    */
-  static ClientRequest of(HttpServletRequest request, String user, Instant startTime)
+  static ClientRequest of(HttpServletRequest request, RequestTarget target, String user, Instant startTime)
       throws MalformedMessageException {
-    return of(request, user, startTime, false);
+    return of(request, target, user, startTime, false);
   }
 
   /**
-   * Like {@link #of(HttpServletRequest, String, Instant)}; with {@code webSocketUpgrade}, the upgrade
+   * Like {@link #of(HttpServletRequest, RequestTarget, String, Instant)}; with {@code webSocketUpgrade}, the upgrade
    * fields ({@code Connection: Upgrade}, {@code Upgrade: websocket}) are kept, for an agent that
    * carries WebSockets (docs/protocol.md, "WebSocket extension").
    */
-  static ClientRequest of(HttpServletRequest request, String user, Instant startTime, boolean webSocketUpgrade)
-      throws MalformedMessageException {
+  static ClientRequest of(HttpServletRequest request, RequestTarget target, String user, Instant startTime,
+      boolean webSocketUpgrade) throws MalformedMessageException {
     requireNonNull(request, "request");
     List<HeaderField> fields = new ArrayList<>();
     for (String name : Collections.list(request.getHeaderNames())) {
@@ -90,11 +91,7 @@ final class ClientRequest implements ExchangeRequest {
     } else if (original.contains("Content-Length")) {
       headers = headers.plus(new HeaderField("Content-Length", "0"));
     }
-    String target = request.getRequestURI();
-    if (request.getQueryString() != null) {
-      target = target + "?" + request.getQueryString();
-    }
-    RequestHead head = new RequestHead(request.getMethod(), target, headers);
+    RequestHead head = new RequestHead(request.getMethod(), target.originForm(), headers);
     return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"),
         null);
   }

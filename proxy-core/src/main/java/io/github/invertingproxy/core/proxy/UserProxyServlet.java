@@ -17,6 +17,7 @@ import io.github.invertingproxy.core.websocket.WebSocketHandshake;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.MalformedMessageException;
+import io.github.invertingproxy.protocol.RequestTarget;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -70,7 +71,17 @@ public final class UserProxyServlet extends HttpServlet {
     long startNanos = System.nanoTime();
     Instant startTime = clock.instant();
     String method = request.getMethod();
-    String path = request.getRequestURI();
+    RequestTarget target;
+    try {
+      // The raw target, not a container's decoded one: this is the one place where it is read.
+      target = RequestTarget.of(request.getRequestURI(), request.getQueryString());
+    } catch (RequestTarget.RefusedException e) {
+      PlainText.send(response, 400, "Bad request: " + e.getMessage());
+      ExchangeLog.log(method, request.getRequestURI().replaceAll("\\p{Cntrl}", "?"), "", null, 400, 0, startNanos);
+      return;
+    }
+    // Routed by, logged as and forwarded as the normalised path, so that the backend sees the prefix it was chosen by.
+    String path = target.path();
 
     Optional<String> user = identity.endUser(request);
     if (user.isEmpty()) {
@@ -112,7 +123,7 @@ public final class UserProxyServlet extends HttpServlet {
 
     ClientRequest clientRequest;
     try {
-      clientRequest = ClientRequest.of(request, email, startTime, handshake.requested());
+      clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested());
     } catch (MalformedMessageException | IllegalArgumentException e) {
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);

@@ -29,10 +29,11 @@ public interface BackendRegistry {
   boolean delete(String id);
 
   /**
-   * Chooses the backend for a user's request (PROTOCOL.md, "Authorisation"): among live records, the
-   * user's own by longest prefix, then {@code allUsers}; {@link Route#notLive} when only records
-   * without a live agent match. {@code userEmail} is empty for an anonymous user, who matches
-   * {@code allUsers} records only.
+   * Chooses the backend for a user's request by {@link Route#choose}: the user's own record with the
+   * longest matching prefix, or, when none of the user's own matches, the {@code allUsers} record with
+   * the longest; {@link Route#notLive} for that record when its agent is not live, whatever other
+   * record is. {@code path} is the normalised path ({@code RequestTarget}). {@code userEmail} is empty
+   * for an anonymous user, who matches {@code allUsers} records only.
    */
   Route route(String userEmail, String path);
 

@@ -43,37 +43,34 @@ public final class Route {
   }
 
   /**
-   * The routing rule, shared by every registry: among {@code records} that are live, the user's own
-   * by longest matching prefix, then those for {@code allUsers}; when none of those is live, the
-   * best dead match is reported as {@link Kind#NOT_LIVE}.
+   * The routing rule, shared by every registry: the user's own record with the longest prefix that
+   * {@code path} starts with; records for {@code allUsers} only when none of the user's own matches.
+   * Liveness plays no part in the choice: when the chosen record's agent is not live, the answer is
+   * {@link Kind#NOT_LIVE} for that record, never another record's backend (which would receive the
+   * user's request, cookies included, meant for the chosen one).
    */
   public static Route choose(Collection<BackendRecord> records, String userEmail, String path,
       Predicate<BackendRecord> isLive) {
     requireNonNull(userEmail, "userEmail");
     requireNonNull(path, "path");
-    BackendRecord live = best(records, userEmail, path, isLive);
-    if (live == null) {
-      live = best(records, BackendRecord.ALL_USERS, path, isLive);
+    BackendRecord chosen = best(records, userEmail, path);
+    if (chosen == null) {
+      chosen = best(records, BackendRecord.ALL_USERS, path);
     }
-    if (live != null) {
-      return live(live);
+    if (chosen == null) {
+      return none();
     }
-    BackendRecord dead = best(records, userEmail, path, r -> true);
-    if (dead == null) {
-      dead = best(records, BackendRecord.ALL_USERS, path, r -> true);
-    }
-    return dead == null ? none() : notLive(dead);
+    return isLive.test(chosen) ? live(chosen) : notLive(chosen);
   }
 
-  private static BackendRecord best(Collection<BackendRecord> records, String endUser, String path,
-      Predicate<BackendRecord> accept) {
+  private static BackendRecord best(Collection<BackendRecord> records, String endUser, String path) {
     if (endUser.isEmpty()) {
       return null;
     }
     BackendRecord best = null;
     int bestLength = -1;
     for (BackendRecord r : records) {
-      if (!r.endUser().equalsIgnoreCase(endUser) || !accept.test(r)) {
+      if (!r.endUser().equalsIgnoreCase(endUser)) {
         continue;
       }
       int length = r.longestPrefixMatching(path);
