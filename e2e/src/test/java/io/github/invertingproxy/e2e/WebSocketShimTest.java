@@ -86,6 +86,19 @@ public class WebSocketShimTest {
   }
 
   @Test
+  public void thePagesOriginReachesTheBackendAsItsOwnSoThatItsSameOriginCheckPasses() throws Exception {
+    String page = "http://127.0.0.1:" + stack.port();
+    HttpResponse<String> open = http.send(HttpRequest.newBuilder(URI.create(page + "/websocket-shim/open"))
+        .header("Origin", page).header("X-Websocket-Shim-Version", "1")
+        .POST(HttpRequest.BodyPublishers.ofString("ws://127.0.0.1:" + stack.port() + "/echo")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, open.statusCode());
+    org.eclipse.jetty.http.HttpFields handshake = backend.handshakes.take();
+    assertEquals("127.0.0.1:" + backend.port(), WebSocketBackend.field(handshake, "Host"));
+    assertEquals("http://127.0.0.1:" + backend.port(), WebSocketBackend.field(handshake, "Origin"));
+  }
+
+  @Test
   public void version0CarriesBinaryAsRawText() throws Exception {
     HttpResponse<String> open = call("open", "ws://127.0.0.1:" + stack.port() + "/echo", null, null);
     JsonNode session = JSON.readTree(open.body());

@@ -138,14 +138,17 @@ final class ShimEndpoints implements AutoCloseable {
         + (asked.getRawQuery() == null ? "" : "?" + asked.getRawQuery());
     int version = version(original.headers());
     List<String> protocols = original.headers().elements(PROTOCOLS_HEADER);
+    String host = options.rewriteHost() ? prepared.headers().first("Host").orElse(null) : null;
+    String pageHost = original.headers().first("Host").orElse("");
     List<HeaderField> fields = new ArrayList<>();
     for (HeaderField f : AgentWebSockets.forwardedFields(prepared.headers())) {
       String name = f.name().toLowerCase(Locale.ROOT);
-      if (!name.startsWith("x-websocket-shim-") && !name.equals("content-type")) {
+      if (name.equals("origin") && host == null) {
+        fields.add(new HeaderField(f.name(), backendOrigin(f.value(), pageHost, backendAuthority)));
+      } else if (!name.startsWith("x-websocket-shim-") && !name.equals("content-type")) {
         fields.add(f);
       }
     }
-    String host = options.rewriteHost() ? prepared.headers().first("Host").orElse(null) : null;
     String sessionId = HexFormat.of().formatHex(randomBytes());
     ShimSession session = new ShimSession(sessionId, version, options.limits().maxMessageSize());
     URI dialled;
@@ -164,6 +167,25 @@ final class ShimEndpoints implements AutoCloseable {
       answer.put("s", session.subprotocol());
     }
     return Answer.json(200, answer);
+  }
+
+  /**
+   * The page's {@code Origin} as the backend sees it when the shim dials with the backend's own
+   * authority as {@code Host}: an origin naming the host that served the page names the backend
+   * instead, so that a backend's same-origin check of its WebSockets (Jupyter's, for one) passes
+   * exactly as it would for a page on its own host. Any other origin goes as it came, for the
+   * backend to refuse.
+   */
+  static String backendOrigin(String origin, String pageHost, String backendAuthority) {
+    try {
+      String authority = new URI(origin.trim()).getRawAuthority();
+      if (authority != null && !pageHost.isEmpty() && authority.equalsIgnoreCase(pageHost)) {
+        return "http://" + backendAuthority;
+      }
+    } catch (URISyntaxException e) {
+      // not an origin we can name; the backend judges it as it is
+    }
+    return origin;
   }
 
   private Answer data(byte[] body) throws IOException, InterruptedException {
