@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -36,6 +37,7 @@ final class HeadlessChromium implements AutoCloseable {
   private final WebSocket devtools;
   private final AtomicInteger ids = new AtomicInteger();
   private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
+  private final Map<String, List<String>> consoles = new ConcurrentHashMap<>();
 
   private HeadlessChromium(Process process, Path profile, Path log, WebSocket devtools) {
     this.process = process;
@@ -108,7 +110,12 @@ final class HeadlessChromium implements AutoCloseable {
   private void received(String message) {
     try {
       JsonNode node = JSON.readTree(message);
-      if (node.has("id")) {
+      if (node.has("method") && node.has("sessionId")) {
+        List<String> console = consoles.get(node.get("sessionId").asText());
+        if (console != null) {
+          Tab.record(console, node.get("method").asText(), node.path("params"));
+        }
+      } else if (node.has("id")) {
         CompletableFuture<JsonNode> call = calls.remove(node.get("id").asInt());
         if (call != null) {
           if (node.has("error")) {
@@ -171,6 +178,99 @@ final class HeadlessChromium implements AutoCloseable {
       Thread.sleep(200);
     }
     return value;
+  }
+
+  /**
+   * Opens {@code url} in a new tab with {@code cookies} set for it, for a test that takes several
+   * steps in one page; the tab keeps the page's console messages and uncaught exceptions.
+   */
+  Tab tab(String url, Map<String, String> cookies) throws Exception {
+    JsonNode target = call(null, "Target.createTarget", JSON.createObjectNode().put("url", "about:blank"));
+    JsonNode attached = call(null, "Target.attachToTarget",
+        JSON.createObjectNode().put("targetId", target.get("targetId").asText()).put("flatten", true));
+    String session = attached.get("sessionId").asText();
+    List<String> console = new CopyOnWriteArrayList<>();
+    consoles.put(session, console);
+    for (Map.Entry<String, String> c : cookies.entrySet()) {
+      call(session, "Network.setCookie", JSON.createObjectNode().put("name", c.getKey()).put("value", c.getValue())
+          .put("url", url));
+    }
+    call(session, "Runtime.enable", null);
+    call(session, "Log.enable", null);
+    call(session, "Page.navigate", JSON.createObjectNode().put("url", url));
+    return new Tab(session, console);
+  }
+
+  /** One tab, attached over DevTools. */
+  final class Tab {
+    private final String session;
+    private final List<String> console;
+
+    private Tab(String session, List<String> console) {
+      this.session = session;
+      this.console = console;
+    }
+
+    /** The value of {@code expression} in the page as a string; empty when it has none or the page is loading. */
+    String evaluate(String expression) throws Exception {
+      JsonNode result;
+      try {
+        result = call(session, "Runtime.evaluate",
+            JSON.createObjectNode().put("expression", expression).put("returnByValue", true));
+      } catch (IOException e) {
+        return ""; // the page is between two documents
+      }
+      JsonNode exception = result.path("exceptionDetails");
+      if (!exception.isMissingNode()) {
+        return "exception: " + exception.path("exception").path("description").asText(exception.path("text").asText());
+      }
+      JsonNode v = result.path("result").path("value");
+      return v.isMissingNode() || v.isNull() ? "" : v.asText();
+    }
+
+    /**
+     * Evaluates {@code expression} until it yields a string starting with {@code done}.
+     *
+     * @throws AssertionError when it yields one starting with {@code FAIL}, or {@code timeout} passes,
+     *     saying what was awaited and the last value
+     */
+    String await(String what, String expression, String done, Duration timeout) throws Exception {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      String value = "";
+      while (System.nanoTime() < deadline) {
+        value = evaluate(expression);
+        if (value.startsWith(done)) {
+          return value;
+        }
+        if (value.startsWith("FAIL")) {
+          throw new AssertionError(what + ": " + value);
+        }
+        Thread.sleep(200);
+      }
+      throw new AssertionError(what + " did not happen within " + timeout.toSeconds() + " s; last: " + value);
+    }
+
+    /** The page's console messages, uncaught exceptions and browser log entries so far, one a line. */
+    String console() {
+      return String.join("\n", console);
+    }
+
+    private static void record(List<String> console, String method, JsonNode params) {
+      switch (method) {
+        case "Runtime.consoleAPICalled" -> {
+          StringBuilder line = new StringBuilder("console." + params.path("type").asText() + ":");
+          for (JsonNode arg : params.path("args")) {
+            line.append(' ').append(arg.has("value") ? arg.get("value").asText() : arg.path("description").asText());
+          }
+          console.add(line.toString());
+        }
+        case "Runtime.exceptionThrown" -> console.add("uncaught: " + params.path("exceptionDetails").path("exception")
+            .path("description").asText(params.path("exceptionDetails").path("text").asText()));
+        case "Log.entryAdded" -> console.add("log." + params.path("entry").path("level").asText() + ": "
+            + params.path("entry").path("text").asText() + " " + params.path("entry").path("url").asText());
+        default -> { }
+      }
+    }
   }
 
   String log() throws IOException {
