@@ -85,8 +85,8 @@ public class JupyterOnAppEngineTest {
     Process p = Processes.java("512m", RUNNER_JAR, log, "--port", "0",
         "--oauth-tokens", AGENT_TOKEN + "=" + AGENT_ACCOUNT + "," + ADMIN_TOKEN + "=admin@example.com:admin");
     processes.add(p);
-    Pattern listening = Pattern.compile(
-        "listening on (http://\\S+/) .*\\nService agent listening on (http://\\S+/), service api on (http://\\S+/)");
+    Pattern listening = Pattern.compile("App Engine flavour listening on (http://\\S+/)[^\\n]*\\n(?:.*\\n)*?"
+        + "Service agent listening on (http://\\S+/)[^\\n]*\\nService api listening on (http://\\S+/)");
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
