@@ -1,5 +1,6 @@
 package io.github.invertingproxy.appengine;
 
+import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import java.time.Clock;
 import javax.servlet.ServletContext;
@@ -17,7 +18,8 @@ public final class AgentServiceBootstrap implements ServletContextListener {
     AppEngineConfig config = AppEngineConfig.from(context::getInitParameter);
     store = new DatastoreExchangeStore(config.exchangeSettings(), Clock.systemUTC());
     ServletRegistration.Dynamic agent = context.addServlet("agent-endpoint", new AgentEndpointServlet(
-        new DatastoreBackendRegistry(), store, new AppEngineIdentity(), config.proxySettings()));
+        new DatastoreBackendRegistry(), store, new AppEngineIdentity(), config.proxySettings(), null,
+        ExchangeObserver.NONE));
     agent.setAsyncSupported(true); // idle long polls hold no thread
     agent.addMapping("/agent/*");
   }

@@ -1,25 +1,26 @@
 package io.github.invertingproxy.core;
 
+import io.github.invertingproxy.core.observe.ExchangeObserver;
+import io.github.invertingproxy.core.observe.Finished;
+import io.github.invertingproxy.core.observe.ObservedExchange;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The one INFO line per proxied exchange: method, path, user, backend, status, bytes, latency.
+ * The access log, an {@link ExchangeObserver}: the one INFO line per proxied exchange: method, path, user, backend, status, bytes, latency.
  *
  * <p>It is on every request's path, so it is built with a plain {@link StringBuilder} (no
  * {@code String.format}, which parses its pattern on every call); where the line is written, and
  * whether synchronously, is the installed handler's business (the stand-alone server's is
  * asynchronous).
  */
-public final class ExchangeLog {
+public final class ExchangeLog implements ExchangeObserver {
   private static final Logger LOG = Logger.getLogger("io.github.invertingproxy.exchange");
 
-  private ExchangeLog() {}
-
-  public static void log(String method, String path, String user, String backend, int status, long bytes,
-      long startNanos) {
+  @Override
+  public void finished(ObservedExchange e, Finished end) {
     if (LOG.isLoggable(Level.INFO)) {
-      LOG.info(line(method, path, user, backend, status, bytes, (System.nanoTime() - startNanos) / 1000));
+      LOG.info(line(e.method(), e.path(), e.user(), e.backend(), end.status(), end.bytesOut(), end.latencyNanos() / 1000));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.github.invertingproxy.appengine;
 
+import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import java.time.Clock;
 import javax.servlet.ServletContext;
@@ -16,8 +17,10 @@ public final class UserProxyBootstrap implements ServletContextListener {
     ServletContext context = event.getServletContext();
     AppEngineConfig config = AppEngineConfig.from(context::getInitParameter);
     store = new DatastoreExchangeStore(config.exchangeSettings(), Clock.systemUTC());
+    // The access log's lines go through java.util.logging to Cloud Logging; no metrics here.
     ServletRegistration.Dynamic proxy = context.addServlet("user-proxy", new UserProxyServlet(
-        new DatastoreBackendRegistry(), store, new AppEngineIdentity(), config.proxySettings()));
+        new DatastoreBackendRegistry(), store, new AppEngineIdentity(), config.proxySettings(), Clock.systemUTC(),
+        null, new ExchangeLog()));
     proxy.addMapping("/");
   }
 

@@ -2,6 +2,7 @@ package io.github.invertingproxy.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
 import io.github.invertingproxy.core.admin.AdminRequestGuard;
@@ -9,6 +10,8 @@ import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
+import io.github.invertingproxy.core.observe.ExchangeObserver;
+import io.github.invertingproxy.core.observe.ExchangeObservers;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
@@ -95,8 +98,9 @@ public final class StandaloneServer implements AutoCloseable {
     jetty.addConnector(adminConnector);
 
     // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
+    ExchangeObserver observer = ExchangeObservers.of(new ExchangeLog(), b.observer);
     ServletContextHandler agentCalls = context("/agent", b);
-    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets));
+    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets, observer));
     agent.setAsyncSupported(true);
     agentCalls.addServlet(agent, "/*");
     ServletContextHandler admin = context("/", b);
@@ -105,7 +109,7 @@ public final class StandaloneServer implements AutoCloseable {
     admin.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
     ServletContextHandler clients = context("/", b);
     // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
-    ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
+    ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets, observer));
     proxy.setAsyncSupported(true);
     clients.addServlet(proxy, "/*");
     jetty.setHandler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get()));
@@ -213,8 +217,15 @@ public final class StandaloneServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
+    private ExchangeObserver observer = ExchangeObserver.NONE;
 
     private Builder() {}
+
+    /** Told every step of every exchange and every agent call, besides the access log (the metrics, a test). */
+    public Builder observer(ExchangeObserver observer) {
+      this.observer = requireNonNull(observer, "observer");
+      return this;
+    }
 
     /**
      * Offers agents that announce it an {@code agent/channel} WebSocket, over which their small

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.observe.AgentCall;
+import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.spi.AgentAccount;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
@@ -51,6 +53,7 @@ public final class AgentEndpointServlet extends HttpServlet {
   private final transient Identity identity;
   private final transient ProxySettings settings;
   private final transient WebSocketGateway webSockets;
+  private final transient ExchangeObserver observer;
 
   public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
     this(registry, store, identity, settings, null);
@@ -62,7 +65,14 @@ public final class AgentEndpointServlet extends HttpServlet {
    */
   public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       WebSocketGateway webSockets) {
+    this(registry, store, identity, settings, webSockets, ExchangeObserver.NONE);
+  }
+
+  /** @param observer is told of every answered call and of every request an agent takes */
+  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
+      WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;
+    this.observer = requireNonNull(observer, "observer");
     this.registry = requireNonNull(registry, "registry");
     this.store = requireNonNull(store, "store");
     this.identity = requireNonNull(identity, "identity");
@@ -72,7 +82,6 @@ public final class AgentEndpointServlet extends HttpServlet {
   @Override
   protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
     String call = request.getPathInfo() == null ? "" : request.getPathInfo();
-    String method = request.getMethod();
     boolean pending = call.equals("/pending");
     boolean get = call.equals("/request");
     boolean post = call.equals("/response");
@@ -82,6 +91,25 @@ public final class AgentEndpointServlet extends HttpServlet {
       PlainText.send(response, 404, "Not found: the agent calls are agent/pending, agent/request and agent/response");
       return;
     }
+    AgentCall.Kind kind = pending ? AgentCall.Kind.PENDING : get ? AgentCall.Kind.REQUEST
+        : post ? AgentCall.Kind.RESPONSE : webSocket ? AgentCall.Kind.WEBSOCKET : AgentCall.Kind.CHANNEL;
+    try {
+      serve(request, response, call, kind);
+    } finally {
+      // A held poll is answered later, always with 200 (or not at all when its agent left).
+      String named = request.getHeader(ProtocolHeaders.BACKEND_ID);
+      observer.agentCall(new AgentCall(kind, named == null ? "" : named, response.getStatus()));
+    }
+  }
+
+  private void serve(HttpServletRequest request, HttpServletResponse response, String call, AgentCall.Kind kind)
+      throws IOException {
+    String method = request.getMethod();
+    boolean pending = kind == AgentCall.Kind.PENDING;
+    boolean get = kind == AgentCall.Kind.REQUEST;
+    boolean post = kind == AgentCall.Kind.RESPONSE;
+    boolean webSocket = kind == AgentCall.Kind.WEBSOCKET;
+    boolean channel = kind == AgentCall.Kind.CHANNEL;
     if ((post && !method.equals("POST")) || (!post && !method.equals("GET"))) {
       response.setHeader("Allow", post ? "POST" : "GET");
       PlainText.send(response, 405, "Method not allowed: agent" + call + " takes " + (post ? "POST" : "GET"));
@@ -148,6 +176,7 @@ public final class AgentEndpointServlet extends HttpServlet {
         // The agent is free and listening right now: give it the next waiting request, if any.
         Optional<TakenRequest> next = store.takeNext(backendId);
         if (next.isPresent()) {
+          observer.taken(backendId, next.get().id());
           response.setHeader(AgentFeatures.NEXT_REQUEST_ID, next.get().id());
           try {
             writeRequest(response, next.get().request());
@@ -189,6 +218,7 @@ public final class AgentEndpointServlet extends HttpServlet {
       PlainText.send(response, 404, "Not found: no pending request " + requestId + " for backend \"" + backendId + "\"");
       return;
     }
+    observer.taken(backendId, requestId);
     response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
     writeRequest(response, exchange.get());
   }

@@ -1,8 +1,11 @@
 package io.github.invertingproxy.core.proxy;
 
-import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.core.observe.ExchangeObserver;
+import io.github.invertingproxy.core.observe.Failure;
+import io.github.invertingproxy.core.observe.Finished;
+import io.github.invertingproxy.core.observe.ObservedExchange;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseWaiter;
@@ -14,8 +17,8 @@ import javax.servlet.ServletRequest;
 
 /**
  * The client's side of an exchange after its request was submitted, waiting for the response without
- * a thread: it answers exactly as {@link UserProxyServlet} does with one (relay, 502, 504, the
- * exchange log), on whichever thread ends the wait.
+ * a thread: it answers exactly as {@link UserProxyServlet} does with one (relay, 502, 504, what
+ * its observer is told), on whichever thread ends the wait.
  */
 final class AsyncClientWait implements ResponseWaiter {
   /** The answer to a client when the proxy shuts down while it waits, with a thread or without. */
@@ -28,38 +31,30 @@ final class AsyncClientWait implements ResponseWaiter {
   private final NonBlockingResponse response;
   private final ExchangeStore store;
   private final ProxySettings settings;
-  private final String requestId;
-  private final String method;
-  private final String path;
-  private final String user;
-  private final String backendId;
-  private final long startNanos;
+  private final ExchangeObserver observer;
+  private final ObservedExchange exchange;
   /** The servlet's thread while it begins the wait, which may bring a response that is already there. */
   private volatile Thread beginning;
 
-  private AsyncClientWait(AsyncContext async, ExchangeStore store, ProxySettings settings, String requestId,
-      String method, String path, String user, String backendId, long startNanos) throws IOException {
+  private AsyncClientWait(AsyncContext async, ExchangeStore store, ProxySettings settings, ExchangeObserver observer,
+      ObservedExchange exchange) throws IOException {
     this.async = async;
     this.response = new NonBlockingResponse(async);
     this.store = store;
     this.settings = settings;
-    this.requestId = requestId;
-    this.method = method;
-    this.path = path;
-    this.user = user;
-    this.backendId = backendId;
-    this.startNanos = startNanos;
+    this.observer = observer;
+    this.exchange = exchange;
   }
 
-  /** Makes {@code request} asynchronous and waits for the response of exchange {@code requestId}. */
-  static void begin(ServletRequest request, ExchangeStore store, ProxySettings settings, String requestId,
-      String method, String path, String user, String backendId, long startNanos) throws IOException {
+  /** Makes {@code request} asynchronous and waits for the response of the queued {@code exchange}. */
+  static void begin(ServletRequest request, ExchangeStore store, ProxySettings settings, ExchangeObserver observer,
+      ObservedExchange exchange) throws IOException {
     AsyncContext async = request.startAsync();
     async.setTimeout(0); // the store ends the wait: its timeout starts once the agent has the request
-    AsyncClientWait wait = new AsyncClientWait(async, store, settings, requestId, method, path, user, backendId, startNanos);
+    AsyncClientWait wait = new AsyncClientWait(async, store, settings, observer, exchange);
     wait.beginning = Thread.currentThread();
     try {
-      store.awaitResponseAsync(requestId, settings.responseTimeout(), wait);
+      store.awaitResponseAsync(exchange.requestId(), settings.responseTimeout(), wait);
     } finally {
       wait.beginning = null;
     }
@@ -79,28 +74,33 @@ final class AsyncClientWait implements ResponseWaiter {
   private void relay(AgentResponse agentResponse) {
     response.mayWait(!agentResponse.whole());
     long[] result;
+    boolean[] begun = {false};
     try {
-      result = ResponseRelay.relay(agentResponse, method, settings.messageLimits(), response);
+      result = ResponseRelay.relay(agentResponse, exchange.method(), settings.messageLimits(), response, status -> {
+        begun[0] = true;
+        observer.responseBegun(exchange, status);
+      });
     } catch (IOException | RuntimeException e) {
-      end(0, 0, e);
+      end(0, 0, blame(e), e);
       return;
     }
-    end((int) result[0], result[1], null);
+    // Without a begun response the agent's was unusable, and the client got the relay's 502.
+    end((int) result[0], result[1], begun[0] ? null : Failure.AGENT_GONE, null);
   }
 
   @Override
   public void onTimeout() {
-    answer(504, gatewayTimeout(backendId, settings.responseTimeout()));
+    answer(504, gatewayTimeout(exchange.backend(), settings.responseTimeout()), Failure.TIMEOUT);
   }
 
   @Override
   public void onFailure(IOException failure) {
-    answer(502, "Bad gateway: " + failure.getMessage());
+    answer(502, "Bad gateway: " + failure.getMessage(), Failure.AGENT_GONE);
   }
 
   @Override
   public void onShutdown() {
-    answer(503, SHUTTING_DOWN);
+    answer(503, SHUTTING_DOWN, Failure.SHUTTING_DOWN);
   }
 
   /** The answer to a client whose response did not begin in time, with a thread or without. */
@@ -109,25 +109,33 @@ final class AsyncClientWait implements ResponseWaiter {
         + GoDuration.format(responseTimeout);
   }
 
-  private void answer(int status, String message) {
+  /** Which side broke a relay off. */
+  static Failure blame(Throwable relayFailure) {
+    return relayFailure instanceof ResponseRelay.AgentStreamBroken ? Failure.AGENT_GONE : Failure.CLIENT_GONE;
+  }
+
+  private void answer(int status, String message, Failure reason) {
     response.mayWait(false);
     try {
       PlainText.send(response, status, message);
     } catch (IOException | RuntimeException e) {
-      end(0, 0, e);
+      end(0, 0, Failure.CLIENT_GONE, e);
       return;
     }
-    end(status, 0, null);
+    end(status, 0, reason, null);
   }
 
   /**
    * Finishes the exchange. A relay that broke off is thrown from a re-dispatch of the servlet, so that
    * the container aborts the client's connection rather than ending a truncated body cleanly.
    */
-  private void end(int status, long bytes, Throwable failure) {
-    store.finish(requestId);
+  private void end(int status, long bytes, Failure reason, Throwable failure) {
+    store.finish(exchange.requestId());
+    if (reason != null) {
+      observer.failed(exchange, reason, status);
+    }
     // 0: the relay failed mid-way and the container aborts the client's connection.
-    ExchangeLog.log(method, path, user, backendId, status, bytes, startNanos);
+    observer.finished(exchange, new Finished(status, exchange.requestBytes(), bytes, exchange.elapsedNanos()));
     if (failure == null) {
       response.complete();
     } else {

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import javax.servlet.http.HttpServletResponse;
 
 /**
@@ -48,16 +49,18 @@ final class ResponseRelay {
 
   /** Relays and reports the outcome to {@code response}; returns the status the client got and bytes sent. */
   static long[] relay(AgentResponse response, String requestMethod, MessageLimits limits,
-      HttpServletResponse client) throws IOException {
-    return relay(response, requestMethod, limits, client, null);
+      HttpServletResponse client, IntConsumer begun) throws IOException {
+    return relay(response, requestMethod, limits, client, null, begun);
   }
 
   /**
-   * Like {@link #relay(AgentResponse, String, MessageLimits, HttpServletResponse)}; a {@code 101}
-   * answer goes to {@code upgrade}, or is refused (502) when the request asked for no upgrade.
+   * Like {@link #relay(AgentResponse, String, MessageLimits, HttpServletResponse, IntConsumer)}; a
+   * {@code 101} answer goes to {@code upgrade}, or is refused (502) when the request asked for no upgrade.
+   *
+   * @param begun told the agent's status once its response head is read and valid
    */
   static long[] relay(AgentResponse response, String requestMethod, MessageLimits limits,
-      HttpServletResponse client, Upgrade upgrade) throws IOException {
+      HttpServletResponse client, Upgrade upgrade, IntConsumer begun) throws IOException {
     IncomingMessage<ResponseHead> message;
     try {
       message = MessageReader.readResponse(response.stream(), requestMethod, limits);
@@ -71,6 +74,9 @@ final class ResponseRelay {
       return new long[] {502, 0};
     }
     ResponseHead head = message.head();
+    if (head.status() != 101 || upgrade != null) {
+      begun.accept(head.status());
+    }
     if (head.status() == 101) {
       if (upgrade == null) {
         response.finished(ResponseOutcome.MALFORMED);

@@ -4,6 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.observe.ExchangeObserver;
+import io.github.invertingproxy.core.observe.Failure;
+import io.github.invertingproxy.core.observe.Finished;
+import io.github.invertingproxy.core.observe.ObservedExchange;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
@@ -40,6 +44,7 @@ public final class UserProxyServlet extends HttpServlet {
   private final transient ProxySettings settings;
   private final transient Clock clock;
   private final transient WebSocketGateway webSockets;
+  private final transient ExchangeObserver observer;
 
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
     this(registry, store, identity, settings, Clock.systemUTC());
@@ -53,7 +58,14 @@ public final class UserProxyServlet extends HttpServlet {
   /** @param webSockets carries WebSocket upgrades; null answers them with 501 */
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       Clock clock, WebSocketGateway webSockets) {
+    this(registry, store, identity, settings, clock, webSockets, new ExchangeLog());
+  }
+
+  /** @param observer is told every step of every exchange (the access log is one observer) */
+  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
+      Clock clock, WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;
+    this.observer = requireNonNull(observer, "observer");
     this.registry = requireNonNull(registry, "registry");
     this.store = requireNonNull(store, "store");
     this.identity = requireNonNull(identity, "identity");
@@ -71,38 +83,49 @@ public final class UserProxyServlet extends HttpServlet {
     long startNanos = System.nanoTime();
     Instant startTime = clock.instant();
     String method = request.getMethod();
+    long declaredBytes = request.getContentLengthLong();
     RequestTarget target;
     try {
       // The raw target, not a container's decoded one: this is the one place where it is read.
       target = RequestTarget.of(request.getRequestURI(), request.getQueryString());
     } catch (RequestTarget.RefusedException e) {
+      ObservedExchange refused = ObservedExchange.arrived(method,
+          request.getRequestURI().replaceAll("\\p{Cntrl}", "?"), declaredBytes, startNanos);
+      observer.received(refused);
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
-      ExchangeLog.log(method, request.getRequestURI().replaceAll("\\p{Cntrl}", "?"), "", null, 400, 0, startNanos);
+      fail(refused, Failure.REFUSED, 400);
       return;
     }
     // Routed by, logged as and forwarded as the normalised path, so that the backend sees the prefix it was chosen by.
     String path = target.path();
+    ObservedExchange exchange = ObservedExchange.arrived(method, path, declaredBytes, startNanos);
+    observer.received(exchange);
 
     Optional<String> user = identity.endUser(request);
     if (user.isEmpty()) {
       identity.challengeEndUser(request, response);
-      ExchangeLog.log(method, path, "", null, response.getStatus(), 0, startNanos);
+      fail(exchange, Failure.REFUSED, response.getStatus());
       return;
     }
     String email = user.get();
+    exchange = exchange.withUser(email);
 
     Route route = registry.route(email, path);
+    if (route.backend().isPresent()) {
+      exchange = exchange.routedTo(route.backend().get().id());
+    }
+    observer.routed(exchange, route.kind());
     if (route.kind() == Route.Kind.NO_MATCH) {
       PlainText.send(response, 404, "Not found: no backend is registered for " + path
           + (email.isEmpty() ? " for anonymous users" : " for " + email));
-      ExchangeLog.log(method, path, email, null, 404, 0, startNanos);
+      fail(exchange, Failure.NO_ROUTE, 404);
       return;
     }
     BackendRecord backend = route.backend().orElseThrow();
     if (route.kind() == Route.Kind.NOT_LIVE) {
       PlainText.send(response, 503, "Service unavailable: the agent of backend \"" + backend.id()
           + "\" is not connected");
-      ExchangeLog.log(method, path, email, backend.id(), 503, 0, startNanos);
+      fail(exchange, Failure.NOT_LIVE, 503);
       return;
     }
     WebSocketHandshake handshake = WebSocketHandshake.of(request);
@@ -115,7 +138,7 @@ public final class UserProxyServlet extends HttpServlet {
                 + " (run the agent with --shim-websockets to reach WebSockets through it)"
             : "Not implemented: the agent of backend \"" + backend.id() + "\" does not carry WebSocket upgrades"
                 + " (it did not announce the websocket feature; an agent of this project does, or use --shim-websockets)");
-        ExchangeLog.log(method, path, email, backend.id(), refusal, 0, startNanos);
+        fail(exchange, Failure.REFUSED, refusal);
         return;
       }
     }
@@ -126,7 +149,7 @@ public final class UserProxyServlet extends HttpServlet {
       clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested());
     } catch (MalformedMessageException | IllegalArgumentException e) {
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
-      ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
+      fail(exchange, Failure.REFUSED, 400);
       return;
     }
 
@@ -138,7 +161,7 @@ public final class UserProxyServlet extends HttpServlet {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
       } catch (IOException e) {
         PlainText.send(response, 400, "Bad request: " + e.getMessage());
-        ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
+        fail(exchange, Failure.REFUSED, 400);
         return;
       }
     }
@@ -148,13 +171,16 @@ public final class UserProxyServlet extends HttpServlet {
       id = store.submit(backend.id(), clientRequest);
     } catch (RequestTooLargeException e) {
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
-      ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
+      fail(exchange, Failure.REFUSED, 413);
       return;
     }
+    exchange = exchange.queuedAs(id);
+    observer.queued(exchange);
+    ObservedExchange queued = exchange;
     if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
       try {
-        AsyncClientWait.begin(request, store, settings, id, method, path, email, backend.id(), startNanos);
+        AsyncClientWait.begin(request, store, settings, observer, exchange);
       } catch (IOException | RuntimeException e) {
         store.finish(id);
         throw e;
@@ -166,13 +192,18 @@ public final class UserProxyServlet extends HttpServlet {
     }
     int status = 0;
     long bytes = 0;
+    Failure failure = null;
+    boolean[] begun = {false};
     try {
       ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
           request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
       // Relay failures come back inside the result: the relay may run on the thread that brings
       // the response (see ExchangeStore), and an IOException from the wait means no delivery.
       ResponseHandler<Relayed> relay = r -> Relayed.of(() ->
-          ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade));
+          ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade, head -> {
+            begun[0] = true;
+            observer.responseBegun(queued, head);
+          }));
       Optional<Relayed> relayed;
       try {
         if (upgrade == null) {
@@ -184,32 +215,48 @@ public final class UserProxyServlet extends HttpServlet {
         }
       } catch (IOException e) {
         status = 502;
+        failure = Failure.AGENT_GONE;
         PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
         return;
       }
       if (relayed.isEmpty()) {
         status = 504;
+        failure = Failure.TIMEOUT;
         PlainText.send(response, 504, AsyncClientWait.gatewayTimeout(backend.id(), settings.responseTimeout()));
         return;
       }
       if (relayed.get().failure() != null) {
         // The relay broke off mid-way: the container aborts the client's connection.
+        failure = AsyncClientWait.blame(relayed.get().failure());
         throw relayed.get().failure();
       }
       status = (int) relayed.get().result()[0];
       bytes = relayed.get().result()[1];
+      if (!begun[0]) {
+        failure = Failure.AGENT_GONE; // its response was unusable, and the client got the relay's 502
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       status = 503;
+      failure = Failure.SHUTTING_DOWN;
       PlainText.send(response, 503, AsyncClientWait.SHUTTING_DOWN);
     } finally {
       if (handshake.requested()) {
         webSockets.forget(id);
       }
       store.finish(id);
+      if (failure != null) {
+        observer.failed(exchange, failure, status);
+      }
       // 0: the relay failed mid-way and the container aborts the client's connection.
-      ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);
+      observer.finished(exchange, new Finished(status, exchange.requestBytes(), bytes, exchange.elapsedNanos()));
     }
+  }
+
+  /** Ends an exchange that failed before the agent had anything to say. */
+  private void fail(ObservedExchange exchange, Failure reason, int status) {
+    observer.failed(exchange, reason, status);
+    observer.finished(exchange, new Finished(status, exchange.requestBytes(), 0, exchange.elapsedNanos()));
   }
 
   /** How a relay ended: the status and bytes sent, or the I/O failure that broke it off. */
