@@ -46,7 +46,8 @@ public final class ServerMain {
       return 1;
     }
     out.println("inverting-proxy-server listening on " + server.url()
-        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends)");
+        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends"
+        + (server.metricsUrl() == null ? "" : ", metrics: " + server.metricsUrl()) + ")");
     out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -112,6 +113,9 @@ public final class ServerMain {
     Flags.Flag<Boolean> channels = flags.bool("channels", true,
         "offer agents that announce it an agent/channel WebSocket carrying their small requests and responses\n"
             + "(channel extension; needs --websockets); false: the three calls only");
+    Flags.Flag<String> metricsBind = flags.string("metrics-bind", "",
+        "HOST:PORT of a listener of its own serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9090);\n"
+            + "empty: no metrics").env("METRICS_BIND");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
     flags.parse(args);
 
@@ -126,7 +130,8 @@ public final class ServerMain {
               .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
               .build())
           .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null)
-          .channels(channels.get());
+          .channels(channels.get())
+          .metricsBind(metricsBind.get().isEmpty() ? null : metricsBind.get());
     } catch (IllegalArgumentException e) {
       throw new Flags.UsageException(e.getMessage(), false);
     }

@@ -14,6 +14,7 @@ import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.observe.ExchangeObservers;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.server.metrics.ServerMetrics;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
@@ -56,6 +57,7 @@ public final class StandaloneServer implements AutoCloseable {
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
   private final JettyWebSocketGateway webSockets;
+  private final ServerMetrics metrics;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -98,7 +100,11 @@ public final class StandaloneServer implements AutoCloseable {
     jetty.addConnector(adminConnector);
 
     // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
-    ExchangeObserver observer = ExchangeObservers.of(new ExchangeLog(), b.observer);
+    JettyWebSocketGateway relayed = webSockets;
+    this.metrics = b.metricsBind == null ? null
+        : new ServerMetrics(b.metricsBind, registry, relayed == null ? null : () -> relayed.relays().openCount());
+    ExchangeObserver observer = ExchangeObservers.of(new ExchangeLog(), b.observer,
+        metrics == null ? ExchangeObserver.NONE : metrics.observer());
     ServletContextHandler agentCalls = context("/agent", b);
     ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets, observer));
     agent.setAsyncSupported(true);
@@ -130,6 +136,9 @@ public final class StandaloneServer implements AutoCloseable {
 
   public StandaloneServer start() throws Exception {
     jetty.start();
+    if (metrics != null) {
+      metrics.start();
+    }
     return this;
   }
 
@@ -154,6 +163,11 @@ public final class StandaloneServer implements AutoCloseable {
       host = "[" + host + "]";
     }
     return "http://" + host + ":" + listener.getLocalPort() + "/";
+  }
+
+  /** Where Prometheus scrapes the metrics ({@code http://host:port/metrics}); null when they are off. */
+  public String metricsUrl() {
+    return metrics == null ? null : metrics.url();
   }
 
   public InMemoryBackendRegistry registry() {
@@ -197,6 +211,9 @@ public final class StandaloneServer implements AutoCloseable {
       if (webSockets != null) {
         webSockets.close();
       }
+      if (metrics != null) {
+        metrics.close();
+      }
       store.close();
       registry.save();
     }
@@ -218,8 +235,18 @@ public final class StandaloneServer implements AutoCloseable {
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
     private ExchangeObserver observer = ExchangeObserver.NONE;
+    private String metricsBind;
 
     private Builder() {}
+
+    /** Serves Prometheus metrics on a listener of its own at {@code HOST:PORT}; null (the default): none. */
+    public Builder metricsBind(String metricsBind) {
+      if (metricsBind != null) {
+        ServerMetrics.checkBind(metricsBind);
+      }
+      this.metricsBind = metricsBind;
+      return this;
+    }
 
     /** Told every step of every exchange and every agent call, besides the access log (the metrics, a test). */
     public Builder observer(ExchangeObserver observer) {

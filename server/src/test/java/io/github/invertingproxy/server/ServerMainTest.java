@@ -52,9 +52,15 @@ public class ServerMainTest {
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
         "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--debug", "--admin-port",
-        "--admin-bind"}) {
+        "--admin-bind", "--metrics-bind"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
+  }
+
+  @Test
+  public void badMetricsBindIsOneClearLine() {
+    assertEquals(2, run("--metrics-bind", "localhost"));
+    assertEquals("inverting-proxy-server: --metrics-bind must be HOST:PORT (e.g. 127.0.0.1:9090), not \"localhost\"\n", errText());
   }
 
   @Test

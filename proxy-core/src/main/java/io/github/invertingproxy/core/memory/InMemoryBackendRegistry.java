@@ -128,6 +128,12 @@ public final class InMemoryBackendRegistry implements BackendRegistry {
     }
   }
 
+  /** Whether the backend's agent polled within the live window, as {@link #route} decides. */
+  public boolean live(String backendId) {
+    Instant seen = lastSeen.get(backendId);
+    return seen != null && seen.isAfter(clock.instant().minus(liveWindow));
+  }
+
   /** When the backend's agent last polled, if it has since this process started. */
   public Optional<Instant> lastSeen(String backendId) {
     return Optional.ofNullable(lastSeen.get(backendId));

@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.observe;
 
 import io.github.invertingproxy.core.spi.Route;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,9 +19,9 @@ public final class ExchangeObservers implements ExchangeObserver {
     this.observers = observers;
   }
 
-  /** All of {@code observers}; the only one itself when there is one. */
+  /** All of {@code observers} but {@link #NONE}; the only one itself when there is one. */
   public static ExchangeObserver of(ExchangeObserver... observers) {
-    List<ExchangeObserver> list = List.of(observers);
+    List<ExchangeObserver> list = Stream.of(observers).filter(o -> o != NONE).toList();
     return list.isEmpty() ? NONE : list.size() == 1 ? list.get(0) : new ExchangeObservers(list);
   }
 
