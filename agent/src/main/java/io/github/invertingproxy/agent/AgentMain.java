@@ -1,5 +1,6 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import io.github.invertingproxy.protocol.flags.Flags;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,8 +56,18 @@ public final class AgentMain {
       closeCredentials(options.credentials());
       return 1;
     }
+    AgentMetrics metrics = null;
     try {
-      ForwardingAgent agent = options.toAgent();
+      if (options.metricsBind() != null) {
+        try {
+          metrics = new AgentMetrics(options.metricsBind()).start();
+        } catch (IOException e) {
+          log.flush();
+          err.println(AgentOptions.PROGRAM + ": cannot start: " + e.getMessage());
+          return 1;
+        }
+      }
+      ForwardingAgent agent = options.toAgent(metrics == null ? AgentObserver.NONE : metrics);
       try {
         agent.start();
       } catch (RuntimeException e) {
@@ -73,6 +84,9 @@ public final class AgentMain {
       }
       return agent.failed() ? 1 : 0;
     } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
       closeCredentials(options.credentials());
     }
   }

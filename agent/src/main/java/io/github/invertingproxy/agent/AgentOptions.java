@@ -1,5 +1,6 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.flags.Flags;
 import java.time.Duration;
@@ -27,7 +28,8 @@ record AgentOptions(
     boolean chainRequests,
     boolean channel,
     WebSocketOptions webSockets,
-    OriginalFeatures features) {
+    OriginalFeatures features,
+    String metricsBind) {
 
   static final String PROGRAM = "inverting-proxy-agent";
   private static final String SUMMARY =
@@ -70,6 +72,9 @@ record AgentOptions(
     Flags.Flag<Boolean> channel = flags.bool("channel", true,
         "Take small requests over one agent/channel WebSocket when the proxy offers it (channel\n"
             + "extension, which the original proxy never offers); false: the three calls only");
+    Flags.Flag<String> metricsBind = flags.string("metrics-bind", "",
+        "HOST:PORT of a listener serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9091);\n"
+            + "empty: no metrics").env("METRICS_BIND");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "Whether or not to print debug log messages")
         .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
@@ -97,7 +102,7 @@ record AgentOptions(
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
         credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), channel.get(),
-        webSockets.options(), features);
+        webSockets.options(), features, metricsBind.get().isEmpty() ? null : metricsBind.get());
     options.check();
     features.check();
     return options;
@@ -105,7 +110,13 @@ record AgentOptions(
 
   /** The agent these options describe, not yet started. */
   ForwardingAgent toAgent() {
+    return toAgent(AgentObserver.NONE);
+  }
+
+  /** The agent these options describe, telling {@code observer} (the metrics); not yet started. */
+  ForwardingAgent toAgent(AgentObserver observer) {
     ForwardingAgent.Builder builder = ForwardingAgent.builder()
+        .observer(observer)
         .proxyUrl(proxy)
         .backendId(backend)
         .target(host)
@@ -138,6 +149,13 @@ record AgentOptions(
     check("--request-forwarding-timeout", () -> b.requestForwardingTimeout(requestForwardingTimeout));
     check("--max-concurrent-requests", () -> b.maxConcurrentRequests(maxConcurrentRequests));
     check("--graceful-shutdown-timeout", () -> b.shutdownGracePeriod(gracefulShutdownTimeout));
+    if (metricsBind != null) {
+      try {
+        AgentMetrics.address(metricsBind);
+      } catch (IllegalArgumentException e) {
+        throw new Flags.UsageException(e.getMessage(), false);
+      }
+    }
   }
 
   private static void check(String flag, Runnable setter) throws Flags.UsageException {

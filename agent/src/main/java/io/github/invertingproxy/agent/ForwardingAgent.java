@@ -98,6 +98,7 @@ public final class ForwardingAgent implements Closeable {
   private volatile ProxyChannel proxyChannel;
   private ScheduledExecutorService timer;
   private Thread poller;
+  private final AgentObserver observer;
 
   private ForwardingAgent(Builder b) {
     this.proxyUrl = b.proxyUrl;
@@ -122,6 +123,7 @@ public final class ForwardingAgent implements Closeable {
     this.forceHttp2 = b.forceHttp2;
     this.chainRequests = b.chainRequests;
     this.channel = b.channel;
+    this.observer = b.observer;
   }
 
   public static Builder builder() {
@@ -207,6 +209,8 @@ public final class ForwardingAgent implements Closeable {
           sessionOptions.timeout, sessionOptions.limit, !disableSslForTest, Clock.systemUTC());
       forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials,
           new ExchangeRewrites(sessions, new HtmlInjection(htmlSnippets)));
+      forwarder.observer(observer);
+      credentials.observeRefreshes(observer);
       if (chainRequests) {
         forwarder.acceptNextRequests(() -> !closing);
       }
@@ -277,6 +281,7 @@ public final class ForwardingAgent implements Closeable {
           if (closing) {
             break;
           }
+          observer.proxyCallFailed(AgentObserver.ProxyCall.PENDING);
           Duration wait = backoff.next();
           // One warning when polling starts to fail and one line when it recovers, not one per retry.
           if (!failing) {
@@ -460,7 +465,15 @@ public final class ForwardingAgent implements Closeable {
     private boolean chainRequests = true;
     private boolean channel = true;
 
+    private AgentObserver observer = AgentObserver.NONE;
+
     private Builder() {}
+
+    /** Told what happens to each request, of failed proxy calls and of credential refreshes (the metrics). */
+    public Builder observer(AgentObserver observer) {
+      this.observer = java.util.Objects.requireNonNull(observer, "observer");
+      return this;
+    }
 
     /**
      * Takes small requests over one {@code agent/channel} WebSocket when the proxy offers it (the

@@ -57,6 +57,7 @@ final class GoogleProxyCredentials implements ProxyCredentials, Closeable {
   private final Duration refreshAhead;
   private final Duration vmIdentityRefresh;
   private final AtomicBoolean refreshing = new AtomicBoolean();
+  private volatile AgentObserver observer = AgentObserver.NONE;
 
   private OAuth2Credentials source;
   private volatile String description;
@@ -111,10 +112,22 @@ final class GoogleProxyCredentials implements ProxyCredentials, Closeable {
     if (current != null && current.expires.minus(MIN_REMAINING).isAfter(Instant.now())) {
       return current; // another thread fetched one meanwhile
     }
-    if (source == null) {
-      discover();
+    try {
+      if (source == null) {
+        discover();
+      }
+      Token fresh = fetch();
+      observer.credentialRefreshed();
+      return fresh;
+    } catch (IOException | RuntimeException e) {
+      observer.credentialRefreshFailed();
+      throw e;
     }
-    return fetch();
+  }
+
+  @Override
+  public void observeRefreshes(AgentObserver observer) {
+    this.observer = observer;
   }
 
   private Token fetch() throws IOException {
@@ -144,8 +157,10 @@ final class GoogleProxyCredentials implements ProxyCredentials, Closeable {
         synchronized (this) {
           fetch();
         }
+        observer.credentialRefreshed();
         LOG.fine(() -> "refreshed the " + kind() + " token ahead of its expiry");
       } catch (IOException | RuntimeException e) {
+        observer.credentialRefreshFailed();
         LOG.warning("refreshing the " + kind() + " token failed, will retry: " + e.getMessage());
       } finally {
         refreshing.set(false);

@@ -30,6 +30,9 @@ public interface ProxyCredentials {
     return Headers.empty();
   }
 
+  /** Tells {@code observer} of every refresh of the credential and every failed one; by default there are none. */
+  default void observeRefreshes(AgentObserver observer) {}
+
   /** No {@code Authorization} header: for a proxy without agent authentication. */
   static ProxyCredentials none() {
     return NoCredentials.INSTANCE;

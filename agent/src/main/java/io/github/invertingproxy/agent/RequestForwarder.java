@@ -44,6 +44,7 @@ final class RequestForwarder {
   /** Requests with the selector or its channel write; see {@link #awaitSelectorExchanges}. */
   private final AtomicInteger selectorExchanges = new AtomicInteger();
   private volatile BooleanSupplier acceptNext = () -> false;
+  private volatile AgentObserver observer = AgentObserver.NONE;
 
   RequestForwarder(ProxyClient proxy, BackendClient backend, boolean forwardUserId, boolean stripCredentials) {
     this(proxy, backend, forwardUserId, stripCredentials, ExchangeRewrites.NONE);
@@ -69,6 +70,12 @@ final class RequestForwarder {
     return this;
   }
 
+  /** Told of every request's way and of failed proxy calls; none by default. */
+  RequestForwarder observer(AgentObserver observer) {
+    this.observer = requireNonNull(observer, "observer");
+    return this;
+  }
+
   /** WebSocket upgrades and the shim's calls go to {@code webSockets} (package websocket); null: none. */
   RequestForwarder webSockets(AgentWebSockets webSockets) {
     this.webSockets = webSockets;
@@ -85,6 +92,7 @@ final class RequestForwarder {
     try {
       fetched = proxy.fetchRequest(id);
     } catch (IOException e) {
+      observer.proxyCallFailed(AgentObserver.ProxyCall.REQUEST);
       LOG.warning(() -> "request " + shortId(id) + ": not forwarded: " + e.getMessage());
       return;
     }
@@ -171,6 +179,7 @@ final class RequestForwarder {
       return;
     }
     logReceived(received);
+    observer.received(received.id());
     RequestHead sent = rewrite.request();
     received.bodyConsumed();
     selectorExchanges.incrementAndGet();
@@ -247,7 +256,7 @@ final class RequestForwarder {
       Held held = hold(response, failure, null);
       via.send(fetched.id(), held.response().toByteArray(), written -> {
         if (written) {
-          logOutcome(summary(fetched.id(), original, held.response(), started), 200, held.failure());
+          logOutcome(fetched.id(), original, held.response(), started, 200, held.failure());
           selectorExchanges.decrementAndGet();
         } else {
           // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
@@ -277,6 +286,7 @@ final class RequestForwarder {
       serveWebSocket(ws, fetched.id(), original, fetched);
       return null;
     }
+    observer.received(fetched.id());
     ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
     return relay(fetched, rewrite, () -> {
       BackendExchange exchange = backend.send(rewrite.request(), fetched.message());
@@ -335,7 +345,7 @@ final class RequestForwarder {
       response = held.response();
       failure = held.failure();
       if (via.send(id, response.toByteArray())) {
-        logOutcome(summary(id, original, response, started), 200, failure);
+        logOutcome(id, original, response, started, 200, failure);
         return null;
       }
       // The channel closed meanwhile: the same bytes go with agent/response, which the proxy takes too.
@@ -350,11 +360,13 @@ final class RequestForwarder {
     try {
       posted = proxy.postResponse(id, response, acceptNext.getAsBoolean());
     } catch (IOException e) {
+      observer.proxyCallFailed(AgentObserver.ProxyCall.RESPONSE);
+      observer.dropped(id);
       String why = brokeOff(exchange, e.getMessage());
       LOG.warning(summary(id, original, response, started) + ", aborted: " + why);
       return null;
     }
-    logOutcome(summary(id, original, response, started), posted.status(), failure);
+    logOutcome(id, original, response, started, posted.status(), failure);
     return posted.next();
   }
 
@@ -395,7 +407,10 @@ final class RequestForwarder {
   }
 
   /** The request's one log line, once its response is sent; {@code proxyStatus} 200 for a channel frame. */
-  private static void logOutcome(String line, int proxyStatus, String failure) {
+  private void logOutcome(String id, RequestHead original, SerializedResponse response, long started, int proxyStatus,
+      String failure) {
+    observer.forwarded(id, new AgentObserver.Forwarded(response.head().status(), failure, proxyStatus));
+    String line = summary(id, original, response, started);
     if (proxyStatus == 404) {
       LOG.info(line + ", but no client was waiting any more (proxy answered 404)");
     } else if (proxyStatus != 200) {

@@ -18,12 +18,28 @@ final class TokenFileCredentials implements ProxyCredentials {
   private Object readFileKey;
   private String header;
 
+  private volatile AgentObserver observer = AgentObserver.NONE;
+
   TokenFileCredentials(Path path) {
     this.path = path;
   }
 
   @Override
+  public void observeRefreshes(AgentObserver observer) {
+    this.observer = observer;
+  }
+
+  @Override
   public synchronized Optional<String> authorizationHeader() throws IOException {
+    try {
+      return Optional.of(readIfChanged());
+    } catch (IOException e) {
+      observer.credentialRefreshFailed();
+      throw e;
+    }
+  }
+
+  private String readIfChanged() throws IOException {
     BasicFileAttributes attributes;
     try {
       attributes = Files.readAttributes(path, BasicFileAttributes.class);
@@ -44,8 +60,9 @@ final class TokenFileCredentials implements ProxyCredentials {
       readModified = attributes.lastModifiedTime();
       readSize = attributes.size();
       readFileKey = attributes.fileKey();
+      observer.credentialRefreshed();
     }
-    return Optional.of(header);
+    return header;
   }
 
   @Override

@@ -170,10 +170,19 @@ public class AgentMainTest {
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--proxy string", "--backend string", "--host string", "--proxy-timeout duration",
         "--request-forwarding-timeout duration", "--forward-user-id", "--strip-credentials", "--credentials string",
-        "--debug", "--disable-ssl-for-test", "--channel"}) {
+        "--debug", "--disable-ssl-for-test", "--channel", "--metrics-bind string"}) {
       assertTrue(flag, help.contains("  " + flag + "\n"));
     }
     assertEquals("", errText());
+  }
+
+  @Test
+  public void aMetricsBindThatIsNotHostAndPortIsRefusedInOneLine() {
+    int status = run(Map.of(), "--proxy", "http://p/", "--backend", "b", "--metrics-bind", "9091");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: --metrics-bind must be HOST:PORT (e.g. 127.0.0.1:9091), not \"9091\""
+        + System.lineSeparator(), errText());
   }
 
   @Test
