@@ -471,7 +471,7 @@ public final class ForwardingAgent implements Closeable {
 
     /** Told what happens to each request, of failed proxy calls and of credential refreshes (the metrics). */
     public Builder observer(AgentObserver observer) {
-      this.observer = java.util.Objects.requireNonNull(observer, "observer");
+      this.observer = requireNonNull(observer, "observer");
       return this;
     }
 

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
@@ -92,6 +93,21 @@ public class AgentMetricsTest {
     String scraped = scrapeUntil("inverting_proxy_agent_requests_forwarded_total{status=\"2xx\"}", 3);
     assertEquals(Double.valueOf(0), sample(scraped, "inverting_proxy_agent_backend_errors_total"));
     assertEquals(Double.valueOf(0), sample(scraped, "inverting_proxy_agent_requests_in_flight"));
+  }
+
+  @Test
+  public void aRequestAtTheBackendIsInFlightUntilItsResponseReachesTheProxy() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    peers.backend.respondWith((request, out) -> {
+      release.await(10, TimeUnit.SECONDS);
+      return RawBackend.OK.respond(request, out);
+    });
+    peers.start(b -> b.observer(metrics));
+    peers.proxy.enqueue("r1", get("/slow"));
+    scrapeUntil("inverting_proxy_agent_requests_in_flight", 1);
+    release.countDown();
+    peers.proxy.awaitResponse("r1", WAIT);
+    scrapeUntil("inverting_proxy_agent_requests_in_flight", 0);
   }
 
   @Test

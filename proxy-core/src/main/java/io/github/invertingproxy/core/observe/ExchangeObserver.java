@@ -28,7 +28,8 @@ public interface ExchangeObserver {
 
   /**
    * An agent fetched queued request {@code requestId} ({@code agent/request}, or the answer to its
-   * previous response). Requests carried over an agent's channel are not reported here.
+   * previous response). An agent may take a request the moment it is queued, so this may come
+   * before {@link #queued}. Requests carried over an agent's channel are not reported here.
    */
   default void taken(String backend, String requestId) {}
 

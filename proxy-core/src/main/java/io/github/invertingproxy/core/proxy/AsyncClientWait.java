@@ -12,6 +12,7 @@ import io.github.invertingproxy.core.spi.ResponseWaiter;
 import io.github.invertingproxy.protocol.GoDuration;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.servlet.AsyncContext;
 import javax.servlet.ServletRequest;
 
@@ -74,10 +75,10 @@ final class AsyncClientWait implements ResponseWaiter {
   private void relay(AgentResponse agentResponse) {
     response.mayWait(!agentResponse.whole());
     long[] result;
-    boolean[] begun = {false};
+    AtomicBoolean begun = new AtomicBoolean();
     try {
       result = ResponseRelay.relay(agentResponse, exchange.method(), settings.messageLimits(), response, status -> {
-        begun[0] = true;
+        begun.set(true);
         observer.responseBegun(exchange, status);
       });
     } catch (IOException | RuntimeException e) {
@@ -85,7 +86,7 @@ final class AsyncClientWait implements ResponseWaiter {
       return;
     }
     // Without a begun response the agent's was unusable, and the client got the relay's 502.
-    end((int) result[0], result[1], begun[0] ? null : Failure.AGENT_GONE, null);
+    end((int) result[0], result[1], begun.get() ? null : Failure.AGENT_GONE, null);
   }
 
   @Override

@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.observe.Failure;
 import io.github.invertingproxy.core.observe.Finished;
 import io.github.invertingproxy.core.observe.ObservedExchange;
-import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.ExchangeStore;
@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.servlet.DispatcherType;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -183,6 +184,7 @@ public final class UserProxyServlet extends HttpServlet {
         AsyncClientWait.begin(request, store, settings, observer, exchange);
       } catch (IOException | RuntimeException e) {
         store.finish(id);
+        fail(exchange, Failure.CLIENT_GONE, 0); // the wait could not begin: the connection is unusable
         throw e;
       }
       return;
@@ -193,7 +195,7 @@ public final class UserProxyServlet extends HttpServlet {
     int status = 0;
     long bytes = 0;
     Failure failure = null;
-    boolean[] begun = {false};
+    AtomicBoolean begun = new AtomicBoolean(); // set where the relay runs, perhaps another thread
     try {
       ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
           request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
@@ -201,7 +203,7 @@ public final class UserProxyServlet extends HttpServlet {
       // the response (see ExchangeStore), and an IOException from the wait means no delivery.
       ResponseHandler<Relayed> relay = r -> Relayed.of(() ->
           ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade, head -> {
-            begun[0] = true;
+            begun.set(true);
             observer.responseBegun(queued, head);
           }));
       Optional<Relayed> relayed;
@@ -232,7 +234,7 @@ public final class UserProxyServlet extends HttpServlet {
       }
       status = (int) relayed.get().result()[0];
       bytes = relayed.get().result()[1];
-      if (!begun[0]) {
+      if (!begun.get()) {
         failure = Failure.AGENT_GONE; // its response was unusable, and the client got the relay's 502
       }
     } catch (InterruptedException e) {

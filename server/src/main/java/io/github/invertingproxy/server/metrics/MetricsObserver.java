@@ -11,6 +11,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -34,6 +35,8 @@ public final class MetricsObserver implements ExchangeObserver {
   private final Counter agentCalls;
   /** The queued exchanges no agent has taken yet, by request id: their backend. */
   private final Map<String, String> queued = new ConcurrentHashMap<>();
+  /** Requests taken before their queueing was reported (an agent may be that quick); until it is. */
+  private final Set<String> takenEarly = ConcurrentHashMap.newKeySet();
 
   public MetricsObserver(PrometheusRegistry registry) {
     requests = Counter.builder().name("inverting_proxy_requests_total")
@@ -70,20 +73,27 @@ public final class MetricsObserver implements ExchangeObserver {
 
   @Override
   public void queued(ObservedExchange exchange) {
+    if (takenEarly.remove(exchange.requestId())) {
+      return;
+    }
     queued.put(exchange.requestId(), backend(exchange));
     waiting.labelValues(backend(exchange)).inc();
   }
 
   @Override
   public void taken(String backend, String requestId) {
-    leftQueue(requestId);
+    if (!leftQueue(requestId)) {
+      takenEarly.add(requestId);
+    }
   }
 
-  private void leftQueue(String requestId) {
+  /** True when {@code requestId} was waiting. */
+  private boolean leftQueue(String requestId) {
     String backend = requestId == null ? null : queued.remove(requestId);
     if (backend != null) {
       waiting.labelValues(backend).dec();
     }
+    return backend != null;
   }
 
   @Override
@@ -104,7 +114,10 @@ public final class MetricsObserver implements ExchangeObserver {
 
   @Override
   public void finished(ObservedExchange exchange, Finished end) {
-    leftQueue(exchange.requestId());
+    if (exchange.requestId() != null) {
+      takenEarly.remove(exchange.requestId());
+      leftQueue(exchange.requestId());
+    }
     String backend = backend(exchange);
     requests.labelValues(backend, statusClass(end.status())).inc();
     duration.labelValues(backend).observe(end.latencyNanos() / 1e9);
