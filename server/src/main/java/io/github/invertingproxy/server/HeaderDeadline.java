@@ -1,0 +1,147 @@
+package io.github.invertingproxy.server;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.handler.EventsHandler;
+import org.eclipse.jetty.util.component.AbstractLifeCycle;
+
+/**
+ * A deadline for a request head to arrive whole ({@code --read-header-timeout}): a connection that
+ * has not delivered a complete head within it, counted from when it was accepted or from the first
+ * byte of its next head, is closed. The connection's idle timeout cannot do this: a client sending
+ * one byte every few seconds is never idle.
+ *
+ * <p>Register it on the connector ({@link #tracks}, a {@link Connection.Listener}) and wrap the
+ * server's handler in {@link #wrap}, which tells when a head was complete and when its exchange ended.
+ */
+final class HeaderDeadline extends AbstractLifeCycle implements Connection.Listener {
+  private static final Logger LOG = Logger.getLogger(HeaderDeadline.class.getName());
+
+  /** One connection's progress; guarded by itself. */
+  private static final class Head {
+    /** When the head being read began (nanoTime); 0 while none is being read. */
+    long startNanos;
+    /** Bytes read when the last exchange ended: more than this means the next head has begun. */
+    long bytesAtRest;
+    boolean handling;
+  }
+
+  private final long timeoutNanos;
+  private final Map<Connection, Head> heads = new ConcurrentHashMap<>();
+  private ScheduledExecutorService sweeper;
+
+  HeaderDeadline(Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("the read header timeout must be positive, was " + timeout);
+    }
+    this.timeoutNanos = timeout.toNanos();
+  }
+
+  /** The listener to add to the connector's beans. */
+  Connection.Listener tracks() {
+    return this;
+  }
+
+  /** {@code handler}, reporting to this deadline when each head was complete and each exchange ended. */
+  Handler wrap(Handler handler) {
+    return new EventsHandler(handler) {
+      @Override
+      protected void onBeforeHandling(Request request) {
+        Head head = heads.get(request.getConnectionMetaData().getConnection());
+        if (head != null) {
+          synchronized (head) {
+            head.handling = true;
+            head.startNanos = 0;
+          }
+        }
+      }
+
+      @Override
+      protected void onComplete(Request request, Throwable failure) {
+        Connection connection = request.getConnectionMetaData().getConnection();
+        Head head = heads.get(connection);
+        if (head != null) {
+          synchronized (head) {
+            head.handling = false;
+            head.bytesAtRest = connection.getBytesIn();
+          }
+        }
+      }
+    };
+  }
+
+  @Override
+  public void onOpened(Connection connection) {
+    Head head = new Head();
+    head.startNanos = System.nanoTime(); // the first head's time runs from the accept
+    heads.put(connection, head);
+  }
+
+  @Override
+  public void onClosed(Connection connection) {
+    heads.remove(connection);
+  }
+
+  @Override
+  protected void doStart() {
+    sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "read-header-deadline");
+      t.setDaemon(true);
+      return t;
+    });
+    long period = Math.max(TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos / 4));
+    sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  protected void doStop() {
+    sweeper.shutdownNow();
+    heads.clear();
+  }
+
+  /** Closes the connections whose head is overdue. */
+  private void sweep() {
+    try {
+      sweepOnce(System.nanoTime());
+    } catch (RuntimeException e) {
+      // Never let one bad sweep stop the next ones.
+      LOG.log(Level.WARNING, "checking request heads against the read header timeout failed", e);
+    }
+  }
+
+  private void sweepOnce(long now) {
+    heads.forEach((connection, head) -> {
+      if (connection.getEndPoint().getConnection() != connection) {
+        heads.remove(connection); // upgraded (WebSocket): no more heads on it
+        return;
+      }
+      boolean overdue;
+      synchronized (head) {
+        if (head.handling) {
+          return;
+        }
+        if (head.startNanos == 0 && connection.getBytesIn() > head.bytesAtRest) {
+          head.startNanos = now;
+        }
+        overdue = head.startNanos != 0 && now - head.startNanos >= timeoutNanos;
+      }
+      if (overdue) {
+        heads.remove(connection);
+        if (LOG.isLoggable(Level.FINE)) {
+          LOG.fine("closing " + connection.getEndPoint().getRemoteSocketAddress()
+              + ": no complete request head within the read header timeout");
+        }
+        connection.getEndPoint().close();
+      }
+    });
+  }
+}
