@@ -32,12 +32,12 @@ require_free_port "$PORT" PORT
 require_free_port "$BACKEND_PORT" BACKEND_PORT
 
 start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
-start "$RUN_DIR/runner.log" java -jar "$RUNNER_JAR" --port "$PORT" --demo-agent-token "$TOKEN" \
+start "$RUN_DIR/runner.log" java -XX:+ExitOnOutOfMemoryError -jar "$RUNNER_JAR" --port "$PORT" --demo-agent-token "$TOKEN" \
   --datastore-file "$RUN_DIR/datastore.bin"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the App Engine runner" 60 port_open "$PORT"
 
-start "$RUN_DIR/agent.log" java -jar "$AGENT_JAR" --proxy "$URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
+start "$RUN_DIR/agent.log" java -XX:+ExitOnOutOfMemoryError -jar "$AGENT_JAR" --proxy "$URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
   --credentials "token-file:$TOKEN_FILE"
 live() { [ "$(status_as_user /)" = "200" ]; }
 wait_for "the agent" 30 live
