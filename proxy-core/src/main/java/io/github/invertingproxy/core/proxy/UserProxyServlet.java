@@ -33,7 +33,7 @@ import javax.servlet.http.HttpServletResponse;
  */
 public final class UserProxyServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
-  /** A client refused for want of buffer budget may try again this soon (seconds): waits end within a minute. */
+  /** When a client refused for want of buffer budget may retry (seconds): any exchange that ends frees some. */
   private static final String BUDGET_RETRY_AFTER_SECONDS = "1";
 
   private final transient BackendRegistry registry;
@@ -136,8 +136,11 @@ public final class UserProxyServlet extends HttpServlet {
       }
       try {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         release(buffered);
+        if (e instanceof RuntimeException r) {
+          throw r;
+        }
         PlainText.send(response, 400, "Bad request: " + e.getMessage());
         ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
         return;
@@ -147,8 +150,11 @@ public final class UserProxyServlet extends HttpServlet {
     String id;
     try {
       id = store.submit(backend.id(), clientRequest);
-    } catch (RequestTooLargeException e) {
+    } catch (RequestTooLargeException | RuntimeException e) {
       release(buffered);
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
