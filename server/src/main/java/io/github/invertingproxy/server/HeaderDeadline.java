@@ -20,10 +20,11 @@ import org.eclipse.jetty.util.component.AbstractLifeCycle;
  * byte of its next head, is closed. The connection's idle timeout cannot do this: a client sending
  * one byte every few seconds is never idle.
  *
- * <p>Register it on the connector ({@link #tracks}, a {@link Connection.Listener}) and wrap the
+ * <p>Register {@link #tracks} on the HTTP/1.1 connection factory (not on the connector, which would
+ * hand it WebSocket connections too, which have no heads), start it with the connector, and wrap the
  * server's handler in {@link #wrap}, which tells when a head was complete and when its exchange ended.
  */
-final class HeaderDeadline extends AbstractLifeCycle implements Connection.Listener {
+final class HeaderDeadline extends AbstractLifeCycle {
   private static final Logger LOG = Logger.getLogger(HeaderDeadline.class.getName());
 
   /** One connection's progress; guarded by itself. */
@@ -46,9 +47,21 @@ final class HeaderDeadline extends AbstractLifeCycle implements Connection.Liste
     this.timeoutNanos = timeout.toNanos();
   }
 
-  /** The listener to add to the connector's beans. */
+  /** The listener to add to the HTTP/1.1 connection factory. */
   Connection.Listener tracks() {
-    return this;
+    return new Connection.Listener() {
+      @Override
+      public void onOpened(Connection connection) {
+        Head head = new Head();
+        head.startNanos = System.nanoTime(); // the first head's time runs from the accept
+        heads.put(connection, head);
+      }
+
+      @Override
+      public void onClosed(Connection connection) {
+        heads.remove(connection);
+      }
+    };
   }
 
   /** {@code handler}, reporting to this deadline when each head was complete and each exchange ended. */
@@ -77,18 +90,6 @@ final class HeaderDeadline extends AbstractLifeCycle implements Connection.Liste
         }
       }
     };
-  }
-
-  @Override
-  public void onOpened(Connection connection) {
-    Head head = new Head();
-    head.startNanos = System.nanoTime(); // the first head's time runs from the accept
-    heads.put(connection, head);
-  }
-
-  @Override
-  public void onClosed(Connection connection) {
-    heads.remove(connection);
   }
 
   @Override

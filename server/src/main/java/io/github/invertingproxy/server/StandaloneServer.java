@@ -97,6 +97,7 @@ public final class StandaloneServer implements AutoCloseable {
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
     HeaderDeadline headerDeadline = new HeaderDeadline(b.readHeaderTimeout);
+    h1.addEventListener(headerDeadline.tracks());
     connector.addBean(headerDeadline);
     jetty.addConnector(connector);
     // At the cap the connector stops accepting: new connections wait in the kernel's queue.

@@ -2,18 +2,29 @@ package io.github.invertingproxy.server;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import io.github.invertingproxy.core.ProxySettings;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Rule;
@@ -100,6 +111,39 @@ public class SlowClientsTest {
     assertTrue(askForNothing(prompt).startsWith("HTTP/1.1 404 "));
     Thread.sleep(2_500);
     assertTrue(askForNothing(prompt).startsWith("HTTP/1.1 404 "));
+  }
+
+  @Test(timeout = 60_000)
+  public void aWebSocketOutlivesTheReadHeaderTimeout() throws Exception {
+    app = AliceApp.start(tmp.getRoot().toPath(), quickPolls().readHeaderTimeout(Duration.ofSeconds(1)));
+    CompletableFuture<String> ended = new CompletableFuture<>();
+    BlockingQueue<String> pongs = new LinkedBlockingQueue<>();
+    WebSocket channel = HttpClient.newHttpClient().newWebSocketBuilder()
+        .header(ProtocolHeaders.BACKEND_ID, "alice-app").header("Authorization", "Bearer " + TestTokens.AGENT)
+        .buildAsync(URI.create(app.server.url().replace("http:", "ws:") + "agent/channel"), new WebSocket.Listener() {
+          @Override
+          public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+            pongs.add(StandardCharsets.UTF_8.decode(message).toString());
+            ws.request(1);
+            return null;
+          }
+
+          @Override
+          public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            ended.complete(status + " " + reason);
+            return null;
+          }
+
+          @Override
+          public void onError(WebSocket ws, Throwable error) {
+            ended.complete(error.toString());
+          }
+        }).get(10, TimeUnit.SECONDS);
+    Thread.sleep(3_000); // three read header timeouts, with no head to read on this connection
+    channel.sendPing(ByteBuffer.wrap("still there".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
+    assertEquals("still there", pongs.poll(10, TimeUnit.SECONDS));
+    assertFalse("the channel ended: " + ended.getNow(""), ended.isDone());
+    channel.abort();
   }
 
   private static int readOrEnd(InputStream in) throws IOException {
