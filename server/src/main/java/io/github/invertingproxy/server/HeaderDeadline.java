@@ -11,7 +11,8 @@ import java.util.logging.Logger;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.handler.EventsHandler;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 
 /**
@@ -64,32 +65,57 @@ final class HeaderDeadline extends AbstractLifeCycle {
     };
   }
 
-  /** {@code handler}, reporting to this deadline when each head was complete and each exchange ended. */
+  /**
+   * {@code handler}, reporting to this deadline when each head was complete (handling begins) and
+   * when its exchange ended (the callback completes). A plain wrapper: no per-read or per-write hooks.
+   */
   Handler wrap(Handler handler) {
-    return new EventsHandler(handler) {
+    return new Handler.Wrapper(handler) {
       @Override
-      protected void onBeforeHandling(Request request) {
-        Head head = heads.get(request.getConnectionMetaData().getConnection());
-        if (head != null) {
-          synchronized (head) {
-            head.handling = true;
-            head.startNanos = 0;
-          }
-        }
-      }
-
-      @Override
-      protected void onComplete(Request request, Throwable failure) {
+      public boolean handle(Request request, Response response, Callback callback) throws Exception {
         Connection connection = request.getConnectionMetaData().getConnection();
         Head head = heads.get(connection);
-        if (head != null) {
-          synchronized (head) {
-            head.handling = false;
-            head.bytesAtRest = connection.getBytesIn();
-          }
+        if (head == null) {
+          return super.handle(request, response, callback);
         }
+        synchronized (head) {
+          head.handling = true;
+          head.startNanos = 0;
+        }
+        Callback ended = new Callback.Nested(callback) {
+          @Override
+          public void succeeded() {
+            atRest(connection, head);
+            super.succeeded();
+          }
+
+          @Override
+          public void failed(Throwable x) {
+            atRest(connection, head);
+            super.failed(x);
+          }
+        };
+        boolean handled;
+        try {
+          handled = super.handle(request, response, ended);
+        } catch (Throwable t) {
+          atRest(connection, head);
+          throw t;
+        }
+        if (!handled) {
+          atRest(connection, head); // the container answers it, not through this callback
+        }
+        return handled;
       }
     };
+  }
+
+  /** The exchange on {@code connection} ended: the next head's time runs from its first byte. */
+  private static void atRest(Connection connection, Head head) {
+    synchronized (head) {
+      head.handling = false;
+      head.bytesAtRest = connection.getBytesIn();
+    }
   }
 
   @Override
