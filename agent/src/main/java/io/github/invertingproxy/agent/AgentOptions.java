@@ -64,7 +64,7 @@ record AgentOptions(
         "How many requests are forwarded at once; more wait their turn (a streaming response holds one)");
     Flags.Flag<Long> maxBuffered = flags.byteCount("max-buffered-bytes", HeldRequests.defaultLimit(),
         "Most bytes of requests taken whole from the channel that may wait for a request thread; while they\n"
-            + "fill it the channel is read no further (default: a quarter of the heap, -Xmx)");
+            + "fill it the channel is read no further; by default a quarter of this JVM's heap (-Xmx)");
     Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout", Duration.ZERO,
         "On SIGTERM, stop polling and let requests in flight finish for up to this long, then exit 0;\n"
             + "0 (the original's default) cuts them off at once").env("GRACEFUL_SHUTDOWN_TIMEOUT");

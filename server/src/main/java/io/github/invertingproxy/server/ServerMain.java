@@ -95,7 +95,7 @@ public final class ServerMain {
         "most request threads; a client holds one while it waits for its response only when its body is chunked or over 64 KiB");
     Flags.Flag<Long> maxBufferedBytes = flags.byteCount("max-buffered-bytes", BufferBudget.defaultLimit(),
         "most bytes of request bodies held in memory by all clients waiting without a thread together;\n"
-            + "past it a request with a body gets 503 with Retry-After (default: a quarter of the heap, -Xmx)");
+            + "past it a request with a body gets 503 with Retry-After; by default a quarter of this JVM's heap (-Xmx)");
     Flags.Flag<Duration> readHeaderTimeout = flags.duration("read-header-timeout",
         StandaloneServer.DEFAULT_READ_HEADER_TIMEOUT,
         "a request head (request line and headers) must arrive whole within this time, counted from the accept\n"
