@@ -16,6 +16,7 @@ else
 fi
 # JVM flags for the server and the agent (printed in the report). A bounded heap keeps RSS honest.
 JVM_FLAGS=${BENCH_JVM_FLAGS:-"-Xms64m -Xmx512m -XX:+UseParallelGC"}
+JVM_FLAGS="$JVM_FLAGS -XX:+ExitOnOutOfMemoryError"  # a server out of memory exits rather than lingering
 SERVER_FLAGS=${BENCH_SERVER_FLAGS:-""}
 AGENT_FLAGS=${BENCH_AGENT_FLAGS:-""}
 AE_FLAGS=${BENCH_APPENGINE_FLAGS:-""}

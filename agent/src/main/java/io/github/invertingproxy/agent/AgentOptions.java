@@ -23,6 +23,7 @@ record AgentOptions(
     boolean disableSslForTest,
     ProxyCredentials credentials,
     int maxConcurrentRequests,
+    long maxBufferedBytes,
     Duration gracefulShutdownTimeout,
     boolean chainRequests,
     boolean channel,
@@ -61,6 +62,9 @@ record AgentOptions(
     Flags.Flag<Integer> maxConcurrent = flags.integer("max-concurrent-requests",
         ForwardingAgent.DEFAULT_MAX_CONCURRENT_REQUESTS,
         "How many requests are forwarded at once; more wait their turn (a streaming response holds one)");
+    Flags.Flag<Long> maxBuffered = flags.byteCount("max-buffered-bytes", HeldRequests.defaultLimit(),
+        "Most bytes of requests taken whole from the channel that may wait for a request thread; while they\n"
+            + "fill it the channel is read no further; by default a quarter of this JVM's heap (-Xmx)");
     Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout", Duration.ZERO,
         "On SIGTERM, stop polling and let requests in flight finish for up to this long, then exit 0;\n"
             + "0 (the original's default) cuts them off at once").env("GRACEFUL_SHUTDOWN_TIMEOUT");
@@ -96,7 +100,7 @@ record AgentOptions(
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
-        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), channel.get(),
+        credentials.credentials(env, proxy.get()), maxConcurrent.get(), maxBuffered.get(), grace.get(), chain.get(), channel.get(),
         webSockets.options(), features);
     options.check();
     features.check();
@@ -116,6 +120,7 @@ record AgentOptions(
         .stripCredentials(stripCredentials)
         .disableSslForTest(disableSslForTest)
         .maxConcurrentRequests(maxConcurrentRequests)
+        .maxBufferedBytes(maxBufferedBytes)
         .shutdownGracePeriod(gracefulShutdownTimeout)
         .chainRequests(chainRequests)
         .channel(channel)
@@ -137,6 +142,7 @@ record AgentOptions(
     check("--proxy-timeout", () -> b.proxyTimeout(proxyTimeout));
     check("--request-forwarding-timeout", () -> b.requestForwardingTimeout(requestForwardingTimeout));
     check("--max-concurrent-requests", () -> b.maxConcurrentRequests(maxConcurrentRequests));
+    check("--max-buffered-bytes", () -> b.maxBufferedBytes(maxBufferedBytes));
     check("--graceful-shutdown-timeout", () -> b.shutdownGracePeriod(gracefulShutdownTimeout));
   }
 

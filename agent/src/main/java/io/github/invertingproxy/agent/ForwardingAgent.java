@@ -70,6 +70,7 @@ public final class ForwardingAgent implements Closeable {
   private final boolean stripCredentials;
   private final boolean disableSslForTest;
   private final int maxConcurrentRequests;
+  private final HeldRequests heldRequests;
   private final Duration shutdownGracePeriod;
   private final List<HtmlSnippet> htmlSnippets;
   private final SessionOptions sessionOptions;
@@ -110,6 +111,7 @@ public final class ForwardingAgent implements Closeable {
     this.stripCredentials = b.stripCredentials;
     this.disableSslForTest = b.disableSslForTest;
     this.maxConcurrentRequests = b.maxConcurrentRequests;
+    this.heldRequests = new HeldRequests(b.maxBufferedBytes);
     this.shutdownGracePeriod = b.shutdownGracePeriod;
     List<HtmlSnippet> snippets = new ArrayList<>(b.htmlSnippets);
     if (b.webSocketOptions != null && b.webSocketOptions.injectsShim()) {
@@ -141,6 +143,11 @@ public final class ForwardingAgent implements Closeable {
   int idleBackendConnections() {
     ConnectionPool pool = backendPool;
     return pool == null ? 0 : pool.idleCount();
+  }
+
+  /** Bytes of channel requests waiting for a thread, within the builder's {@code maxBufferedBytes}. */
+  HeldRequests heldRequests() {
+    return heldRequests;
   }
 
   /** Whether the channel to the proxy is open (the channel extension, docs/protocol.md). */
@@ -246,9 +253,9 @@ public final class ForwardingAgent implements Closeable {
         proxyChannel = new ProxyChannel(proxyUrl.webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
           // An id a poll listed as well is forwarded once, whichever way came first.
           if (startedIds.markStarted(request.id())) {
-            forwarder.forward(request, via, requestThreads);
+            forwarder.forward(request, via, heldRequests.holding(request.message().length, requestThreads));
           }
-        }, timer);
+        }, timer, heldRequests);
         features.add(AgentFeatures.CHANNEL);
       }
       proxy.announceFeatures(features.isEmpty() ? null : String.join(", ", features));
@@ -451,6 +458,7 @@ public final class ForwardingAgent implements Closeable {
     private boolean stripCredentials;
     private boolean disableSslForTest;
     private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+    private long maxBufferedBytes = HeldRequests.defaultLimit();
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
     private final List<HtmlSnippet> htmlSnippets = new ArrayList<>();
     private SessionOptions sessionOptions;
@@ -643,6 +651,19 @@ public final class ForwardingAgent implements Closeable {
         throw new IllegalArgumentException("max concurrent requests must be at least 1, was " + maxConcurrentRequests);
       }
       this.maxConcurrentRequests = maxConcurrentRequests;
+      return this;
+    }
+
+    /**
+     * Most bytes of requests taken whole from the channel that may wait for a thread; while they fill
+     * it the channel is read no further. A quarter of the heap by default; at least one frame.
+     */
+    public Builder maxBufferedBytes(long maxBufferedBytes) {
+      if (maxBufferedBytes < ChannelFrame.MAX_FRAME_BYTES) {
+        throw new IllegalArgumentException("max buffered bytes must be at least one channel frame ("
+            + ChannelFrame.MAX_FRAME_BYTES + "), was " + maxBufferedBytes);
+      }
+      this.maxBufferedBytes = maxBufferedBytes;
       return this;
     }
 

@@ -1,9 +1,11 @@
 package io.github.invertingproxy.server;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.protocol.logging.OutOfMemoryHalt;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -34,6 +36,7 @@ public final class ServerMain {
       (e.isHelp() ? out : err).println(e.isHelp() ? e.getMessage() : "inverting-proxy-server: " + e.getMessage());
       return e.isHelp() ? 0 : 2;
     }
+    OutOfMemoryHalt.install("inverting-proxy-server", err);
     try {
       server.start();
     } catch (Exception e) {
@@ -100,6 +103,15 @@ public final class ServerMain {
         "most header fields in one request; more gets 431");
     Flags.Flag<Integer> maxThreads = flags.integer("max-threads", 1000,
         "most request threads; a client holds one while it waits for its response only when its body is chunked or over 64 KiB");
+    Flags.Flag<Long> maxBufferedBytes = flags.byteCount("max-buffered-bytes", BufferBudget.defaultLimit(),
+        "most bytes of request bodies held in memory by all clients waiting without a thread together;\n"
+            + "past it a request with a body gets 503 with Retry-After; by default a quarter of this JVM's heap (-Xmx)");
+    Flags.Flag<Duration> readHeaderTimeout = flags.duration("read-header-timeout",
+        StandaloneServer.DEFAULT_READ_HEADER_TIMEOUT,
+        "a request head (request line and headers) must arrive whole within this time, counted from the accept\n"
+            + "or from its first byte; a slower client is disconnected");
+    Flags.Flag<Integer> maxConnections = flags.integer("max-connections", StandaloneServer.DEFAULT_MAX_CONNECTIONS,
+        "most open connections; at this many the server accepts no more until one closes (others wait in the kernel's queue)");
     Flags.Flag<Boolean> webSockets = flags.bool("websockets", true,
         "carry WebSocket upgrades to agents that announce support; false answers them with 501");
     Flags.Flag<Integer> wsMaxMessage = flags.integer("websocket-max-message-size",
@@ -124,7 +136,9 @@ public final class ServerMain {
               .responseTimeout(responseTimeout.get())
               .pendingTimeout(pendingTimeout.get())
               .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
+              .bufferBudget(new BufferBudget(maxBufferedBytes.get()))
               .build())
+          .readHeaderTimeout(readHeaderTimeout.get()).maxConnections(maxConnections.get())
           .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null)
           .channels(channels.get());
     } catch (IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package io.github.invertingproxy.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
 import io.github.invertingproxy.core.admin.AdminRequestGuard;
@@ -25,6 +26,7 @@ import org.eclipse.jetty.ee8.servlet.ServletHolder;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -47,12 +49,17 @@ public final class StandaloneServer implements AutoCloseable {
    * second or more; the kernel caps this at {@code net.core.somaxconn}.
    */
   private static final int ACCEPT_QUEUE = 1024;
+  public static final Duration DEFAULT_THREAD_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_READ_HEADER_TIMEOUT = Duration.ofSeconds(10);
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
   private final Server jetty;
   private final ServerConnector connector;
   private final ServerConnector adminConnector;
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
   private final JettyWebSocketGateway webSockets;
+  private final QueuedThreadPool threads;
+  private final BufferBudget bufferBudget;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -64,6 +71,12 @@ public final class StandaloneServer implements AutoCloseable {
 
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("proxy");
+    // Jetty lets one idle thread go per idle timeout; after a burst that would keep a thousand threads
+    // for hours. Every thread idle that long may go at once.
+    threads.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, b.threadIdleTimeout.toMillis()));
+    threads.setMaxEvictCount(b.maxThreads);
+    this.threads = threads;
+    this.bufferBudget = b.settings.bufferBudget();
     this.jetty = new Server(threads);
     this.webSockets = b.webSocketLimits == null ? null
         : new JettyWebSocketGateway(jetty, b.webSocketLimits, b.channels ? store : null);
@@ -88,11 +101,20 @@ public final class StandaloneServer implements AutoCloseable {
     connector.setPort(b.port);
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
+    HeaderDeadline headerDeadline = new HeaderDeadline(b.readHeaderTimeout);
+    h1.addEventListener(headerDeadline.tracks());
+    connector.addBean(headerDeadline);
     jetty.addConnector(connector);
-    this.adminConnector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    // At the cap the connector stops accepting: new connections wait in the kernel's queue.
+    jetty.addBean(new NetworkConnectionLimit(b.maxConnections, connector));
+    HttpConnectionFactory adminHttp = new HttpConnectionFactory(http);
+    adminHttp.addEventListener(headerDeadline.tracks());
+    this.adminConnector = new ServerConnector(jetty, adminHttp);
     adminConnector.setHost(b.adminBind != null ? b.adminBind : b.bind);
     adminConnector.setPort(b.adminPort);
     jetty.addConnector(adminConnector);
+    // A cap of its own, so that a flood of clients on the public port cannot lock the administrator out.
+    jetty.addBean(new NetworkConnectionLimit(b.maxConnections, adminConnector));
 
     // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
     ServletContextHandler agentCalls = context("/agent", b);
@@ -108,7 +130,7 @@ public final class StandaloneServer implements AutoCloseable {
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets));
     proxy.setAsyncSupported(true);
     clients.addServlet(proxy, "/*");
-    jetty.setHandler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get()));
+    jetty.setHandler(headerDeadline.wrap(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get())));
   }
 
   private static ServletContextHandler context(String path, Builder b) {
@@ -170,6 +192,16 @@ public final class StandaloneServer implements AutoCloseable {
     connector.setAccepting(accepting);
   }
 
+  /** The bytes that requests waiting without a thread hold in memory, within {@code --max-buffered-bytes}. */
+  public BufferBudget bufferBudget() {
+    return bufferBudget;
+  }
+
+  /** Request threads that exist now, busy or idle; for tests. */
+  int threadCount() {
+    return threads.getThreads();
+  }
+
   /** Connections currently open to the port, for tests and metrics. */
   public int openConnections() {
     return connector.getConnectedEndPoints().size();
@@ -210,6 +242,9 @@ public final class StandaloneServer implements AutoCloseable {
     private Duration liveWindow = Duration.ofMinutes(5);
     private Duration lease = Duration.ofSeconds(5);
     private int maxThreads = 1000;
+    private Duration threadIdleTimeout = DEFAULT_THREAD_IDLE_TIMEOUT;
+    private Duration readHeaderTimeout = DEFAULT_READ_HEADER_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
@@ -301,6 +336,35 @@ public final class StandaloneServer implements AutoCloseable {
       }
       this.maxThreads = maxThreads;
       return this;
+    }
+
+    /** How long a request thread may stay idle before it ends; all such threads may end at once. */
+    public Builder threadIdleTimeout(Duration timeout) {
+      this.threadIdleTimeout = positive(timeout, "threadIdleTimeout");
+      return this;
+    }
+
+    /** {@code --read-header-timeout}: a request head must arrive whole within this time; see {@link HeaderDeadline}. */
+    public Builder readHeaderTimeout(Duration timeout) {
+      this.readHeaderTimeout = positive(timeout, "readHeaderTimeout");
+      return this;
+    }
+
+    /** {@code --max-connections}: at this many open connections the server stops accepting more. */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+      return d;
     }
 
     public Builder clock(Clock clock) {

@@ -51,10 +51,32 @@ public class ServerMainTest {
     assertEquals(0, run("--help"));
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
-        "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--debug", "--admin-port",
-        "--admin-bind"}) {
+        "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--max-buffered-bytes",
+        "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
+  }
+
+  @Test
+  public void theBufferBudgetIsAQuarterOfTheHeapUnlessTheFlagSaysOtherwise() throws Exception {
+    PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    assertEquals(Runtime.getRuntime().maxMemory() / 4,
+        ServerMain.configure(new String[0], Map.of(), o, e).bufferBudget().limit());
+    assertEquals(8L << 20,
+        ServerMain.configure(new String[] {"--max-buffered-bytes", "8MiB"}, Map.of(), o, e).bufferBudget().limit());
+  }
+
+  @Test
+  public void badLimitsNameTheirFlag() {
+    assertEquals(2, run("--max-buffered-bytes", "lots"));
+    assertTrue(errText(), errText().startsWith("inverting-proxy-server: invalid value for flag --max-buffered-bytes"));
+    err.reset();
+    assertEquals(2, run("--max-connections", "0"));
+    assertTrue(errText(), errText().contains("maxConnections must be at least 1"));
+    err.reset();
+    assertEquals(2, run("--read-header-timeout", "0s"));
+    assertTrue(errText(), errText().contains("readHeaderTimeout must be positive"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.github.invertingproxy.core.proxy;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
@@ -34,11 +35,14 @@ final class AsyncClientWait implements ResponseWaiter {
   private final String user;
   private final String backendId;
   private final long startNanos;
+  /** The budget taken by the request's body in memory, given back when the exchange ends; or null. */
+  private final BufferBudget.Reservation buffered;
   /** The servlet's thread while it begins the wait, which may bring a response that is already there. */
   private volatile Thread beginning;
 
   private AsyncClientWait(AsyncContext async, ExchangeStore store, ProxySettings settings, String requestId,
-      String method, String path, String user, String backendId, long startNanos) throws IOException {
+      String method, String path, String user, String backendId, long startNanos, BufferBudget.Reservation buffered) throws IOException {
+    this.buffered = buffered;
     this.async = async;
     this.response = new NonBlockingResponse(async);
     this.store = store;
@@ -53,10 +57,12 @@ final class AsyncClientWait implements ResponseWaiter {
 
   /** Makes {@code request} asynchronous and waits for the response of exchange {@code requestId}. */
   static void begin(ServletRequest request, ExchangeStore store, ProxySettings settings, String requestId,
-      String method, String path, String user, String backendId, long startNanos) throws IOException {
+      String method, String path, String user, String backendId, long startNanos, BufferBudget.Reservation buffered)
+      throws IOException {
     AsyncContext async = request.startAsync();
     async.setTimeout(0); // the store ends the wait: its timeout starts once the agent has the request
-    AsyncClientWait wait = new AsyncClientWait(async, store, settings, requestId, method, path, user, backendId, startNanos);
+    AsyncClientWait wait = new AsyncClientWait(async, store, settings, requestId, method, path, user, backendId, startNanos,
+        buffered);
     wait.beginning = Thread.currentThread();
     try {
       store.awaitResponseAsync(requestId, settings.responseTimeout(), wait);
@@ -126,6 +132,9 @@ final class AsyncClientWait implements ResponseWaiter {
    */
   private void end(int status, long bytes, Throwable failure) {
     store.finish(requestId);
+    if (buffered != null) {
+      buffered.release();
+    }
     // 0: the relay failed mid-way and the container aborts the client's connection.
     ExchangeLog.log(method, path, user, backendId, status, bytes, startNanos);
     if (failure == null) {

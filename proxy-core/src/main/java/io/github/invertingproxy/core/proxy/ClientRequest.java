@@ -133,6 +133,11 @@ final class ClientRequest implements ExchangeRequest {
     return new ClientRequest(head, framing, servletRequest, user, startTime, read);
   }
 
+  /** The bytes {@link #withBodyInMemory} with {@code maxBytes} would read into memory; 0 for none. */
+  long bodyBytesInMemory(int maxBytes) {
+    return body == null && framing instanceof BodyFraming.Length l && framing.knownAtMost(maxBytes) ? l.length() : 0;
+  }
+
   /** Writing the request reads nothing more from the client: it has no body, or its body is in memory. */
   boolean readsNothingMore() {
     return framing instanceof BodyFraming.None || body != null;

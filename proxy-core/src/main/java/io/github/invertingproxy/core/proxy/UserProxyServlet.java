@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
@@ -33,6 +34,8 @@ import javax.servlet.http.HttpServletResponse;
  */
 public final class UserProxyServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
+  /** When a client refused for want of buffer budget may retry (seconds): any exchange that ends frees some. */
+  private static final String BUDGET_RETRY_AFTER_SECONDS = "1";
 
   private final transient BackendRegistry registry;
   private final transient ExchangeStore store;
@@ -131,12 +134,24 @@ public final class UserProxyServlet extends HttpServlet {
     }
 
     boolean threadless = !handshake.requested() && store.awaitsAsynchronously() && request.isAsyncSupported();
+    BufferBudget.Reservation buffered = null;
     if (threadless) {
       // A small body is read now, so that the agent's side never needs the client's connection and
-      // nothing holds a thread while the response is awaited (see below).
+      // nothing holds a thread while the response is awaited (see below); within the budget only.
+      long toBuffer = clientRequest.bodyBytesInMemory(ChannelFrame.MAX_BODY_BYTES);
+      if (toBuffer > 0 && (buffered = settings.bufferBudget().tryReserve(toBuffer)) == null) {
+        response.setHeader("Retry-After", BUDGET_RETRY_AFTER_SECONDS);
+        PlainText.send(response, 503, "Service unavailable: too many request bodies are waiting in memory; retry later");
+        ExchangeLog.log(method, path, email, backend.id(), 503, 0, startNanos);
+        return;
+      }
       try {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        release(buffered);
+        if (e instanceof RuntimeException r) {
+          throw r;
+        }
         PlainText.send(response, 400, "Bad request: " + e.getMessage());
         ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
         return;
@@ -146,7 +161,11 @@ public final class UserProxyServlet extends HttpServlet {
     String id;
     try {
       id = store.submit(backend.id(), clientRequest);
-    } catch (RequestTooLargeException e) {
+    } catch (RequestTooLargeException | RuntimeException e) {
+      release(buffered);
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
@@ -154,9 +173,10 @@ public final class UserProxyServlet extends HttpServlet {
     if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
       try {
-        AsyncClientWait.begin(request, store, settings, id, method, path, email, backend.id(), startNanos);
+        AsyncClientWait.begin(request, store, settings, id, method, path, email, backend.id(), startNanos, buffered);
       } catch (IOException | RuntimeException e) {
         store.finish(id);
+        release(buffered);
         throw e;
       }
       return;
@@ -207,8 +227,15 @@ public final class UserProxyServlet extends HttpServlet {
         webSockets.forget(id);
       }
       store.finish(id);
+      release(buffered);
       // 0: the relay failed mid-way and the container aborts the client's connection.
       ExchangeLog.log(method, path, email, backend.id(), status, bytes, startNanos);
+    }
+  }
+
+  private static void release(BufferBudget.Reservation buffered) {
+    if (buffered != null) {
+      buffered.release();
     }
   }
 
