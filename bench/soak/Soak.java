@@ -28,6 +28,7 @@ public final class Soak {
   private static final String BACKEND_ID = "soak";
   private static final long SAMPLE_MILLIS = 10_000;
   private static final int THREAD_SLACK = 4;
+  private static final java.util.logging.Logger JETTY_LOG = java.util.logging.Logger.getLogger("org.eclipse.jetty");
 
   private final String serverJar;
   private final String agentJar;
@@ -60,6 +61,7 @@ public final class Soak {
     List<String> jvmFlags = List.of(env("SOAK_JVM_FLAGS", "-Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:+UseParallelGC")
         .trim().split("\\s+"));
     Path work = Path.of(args[2]);
+    JETTY_LOG.setLevel(java.util.logging.Level.WARNING);   // the backend's start-up lines are noise here
     try (SoakBackend backend = new SoakBackend()) {
       Soak soak = new Soak(args[0], args[1], work, jvmFlags, freePort(), backend.port());
       Runtime.getRuntime().addShutdownHook(new Thread(soak::stopAll));
