@@ -49,7 +49,12 @@ public class WireReaderFuzzTest {
         Random random = new Random(seed ^ (i * 0x9E3779B97F4A7C15L));
         WireCorpus.Sample sample = corpus.get(random.nextInt(corpus.size()));
         WireMutator.Mutant mutant = WireMutator.mutate(sample, random);
-        String problem = check(sample, mutant, random, counts);
+        String problem;
+        try {
+          problem = check(sample, mutant, random, counts);
+        } catch (RuntimeException | Error e) {
+          problem = "the check itself failed: " + describe(e);
+        }
         if (problem != null) {
           synchronized (failures) {
             failures.add(String.format("case %d (replay: -Dfuzz.seed=%d -Dfuzz.first=%d -Dfuzz.cases=1), "
