@@ -124,6 +124,7 @@ public final class Soak {
         serverRestartAt = -1;
       }
       if (now >= nextSample) {
+        now = System.nanoTime();   // a restart above may have taken seconds
         report.sample(now - start, server.pid(), agent.pid(), now - serverStartedAt);
         nextSample += TimeUnit.MILLISECONDS.toNanos(SAMPLE_MILLIS);
       }
