@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import javax.servlet.http.HttpServletRequest;
 
 /**
@@ -97,6 +98,12 @@ final class ClientRequest implements ExchangeRequest {
     RequestHead head = new RequestHead(request.getMethod(), target, headers);
     return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"),
         null);
+  }
+
+  /** This request with its end-to-end headers passed through {@code rewrite} (framing headers stay as they are). */
+  ClientRequest withHeaders(UnaryOperator<Headers> rewrite) {
+    RequestHead rewritten = new RequestHead(head.method(), head.target(), rewrite.apply(head.headers()));
+    return new ClientRequest(rewritten, framing, servletRequest, user, startTime, body);
   }
 
   RequestHead head() {

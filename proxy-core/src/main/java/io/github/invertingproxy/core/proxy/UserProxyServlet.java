@@ -112,7 +112,8 @@ public final class UserProxyServlet extends HttpServlet {
 
     ClientRequest clientRequest;
     try {
-      clientRequest = ClientRequest.of(request, email, startTime, handshake.requested());
+      clientRequest = ClientRequest.of(request, email, startTime, handshake.requested())
+          .withHeaders(identity::withoutOwnCredentials);
     } catch (MalformedMessageException | IllegalArgumentException e) {
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
