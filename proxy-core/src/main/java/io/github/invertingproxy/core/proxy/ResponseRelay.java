@@ -90,6 +90,10 @@ final class ResponseRelay {
     }
     client.setStatus(head.status());
     Headers forwarded = endToEnd(head.headers());
+    if (head.status() == 204) {
+      // RFC 9110 section 8.6: a 204 carries no Content-Length; the container refuses to send one.
+      forwarded = forwarded.without(f -> f.is("Content-Length"));
+    }
     for (HeaderField f : forwarded) {
       client.addHeader(f.name(), f.value());
     }
