@@ -399,6 +399,8 @@ public final class ForwardingAgent implements Closeable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      // Those whose response has not begun get a 503 now, while the proxy connections are still open.
+      step("answering requests in flight", forwarder::answerUnanswered);
       requests.shutdownNow();
       step("closing proxy connections", proxyPool::close);
       step("closing backend connections", backendPool::close);

@@ -1,8 +1,12 @@
 package io.github.invertingproxy.protocol;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -11,7 +15,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The admin API's JSON for backend records: {@code id}, {@code endUser}, {@code backendUser},
@@ -19,7 +26,11 @@ import java.util.List;
  * original does.
  */
 public final class BackendRecordJson {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Duplicate keys and anything after the one JSON value are errors, not silently resolved. */
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final Set<String> FIELDS = Set.of("id", "endUser", "backendUser", "pathPrefixes", "lastUsed");
 
   private BackendRecordJson() {}
 
@@ -41,14 +52,20 @@ public final class BackendRecordJson {
    * @throws InvalidBackendRecordException naming the field that is missing, mistyped or invalid
    */
   public static BackendRecord parse(String json) {
-    JsonNode node;
-    try {
-      node = MAPPER.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new InvalidBackendRecordException("", "body is not valid JSON: " + e.getOriginalMessage());
-    }
+    JsonNode node = readTree(json, "the record");
     if (node == null || !node.isObject()) {
       throw new InvalidBackendRecordException("", "body must be a JSON object describing one backend");
+    }
+    return parse(node);
+  }
+
+  private static BackendRecord parse(JsonNode node) {
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!FIELDS.contains(name)) {
+        throw new InvalidBackendRecordException(name, "unknown field \"" + name + "\": a record has " + FIELDS.stream()
+            .sorted().map(f -> "\"" + f + "\"").collect(Collectors.joining(", ")));
+      }
     }
     BackendRecord.Builder b = BackendRecord.builder()
         .id(text(node, "id"))
@@ -73,28 +90,47 @@ public final class BackendRecordJson {
 
   /** Parses a list as the admin API returns it, {@code lastUsed} included. */
   public static List<BackendRecord> parseList(String json) {
-    try {
-      JsonNode node = MAPPER.readTree(json);
-      List<BackendRecord> records = new ArrayList<>();
-      if (node == null || node.isNull()) {
-        return records;
-      }
-      if (!node.isArray()) {
-        throw new InvalidBackendRecordException("", "expected a JSON array of backend records");
-      }
-      for (JsonNode n : node) {
-        BackendRecord r = parse(n.toString());
-        JsonNode lastUsed = n.get("lastUsed");
-        if (lastUsed != null && lastUsed.isTextual() && !lastUsed.asText().isEmpty()) {
-          try {
-            r = r.withLastUsed(Instant.parse(lastUsed.asText()));
-          } catch (DateTimeParseException e) {
-            throw new InvalidBackendRecordException("lastUsed", "lastUsed is not an RFC 3339 time");
-          }
-        }
-        records.add(r);
-      }
+    JsonNode node = readTree(json, "the list");
+    List<BackendRecord> records = new ArrayList<>();
+    if (node == null || node.isNull()) {
       return records;
+    }
+    if (!node.isArray()) {
+      throw new InvalidBackendRecordException("", "expected a JSON array of backend records");
+    }
+    for (JsonNode n : node) {
+      if (!n.isObject()) {
+        throw new InvalidBackendRecordException("", "expected a JSON array of backend records, found " + n);
+      }
+      BackendRecord r = parse(n);
+      JsonNode lastUsed = n.get("lastUsed");
+      if (lastUsed != null && lastUsed.isTextual() && !lastUsed.asText().isEmpty()) {
+        try {
+          r = r.withLastUsed(Instant.parse(lastUsed.asText()));
+        } catch (DateTimeParseException e) {
+          throw new InvalidBackendRecordException("lastUsed", "lastUsed is not an RFC 3339 time");
+        }
+      }
+      records.add(r);
+    }
+    return records;
+  }
+
+  /** Parses one JSON value, refusing duplicate keys and trailing data; {@code what} names it in errors. */
+  private static JsonNode readTree(String json, String what) {
+    try {
+      return MAPPER.readTree(json);
+    } catch (JsonParseException e) {
+      String duplicate = currentName(e.getProcessor());
+      if (duplicate != null && e.getOriginalMessage().startsWith("Duplicate field")) {
+        throw new InvalidBackendRecordException(duplicate, "field \"" + duplicate + "\" appears twice");
+      }
+      throw new InvalidBackendRecordException("", "not valid JSON: " + e.getOriginalMessage());
+    } catch (MismatchedInputException e) {
+      if (e.getOriginalMessage().startsWith("Trailing token")) {
+        throw new InvalidBackendRecordException("", "unexpected data after " + what);
+      }
+      throw new InvalidBackendRecordException("", "not valid JSON: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new InvalidBackendRecordException("", "not valid JSON: " + e.getOriginalMessage());
     }
@@ -109,6 +145,14 @@ public final class BackendRecordJson {
       throw new InvalidBackendRecordException(field, field + " must be a string");
     }
     return v.asText();
+  }
+
+  private static String currentName(JsonParser parser) {
+    try {
+      return parser == null ? null : parser.currentName();
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static ObjectNode toNode(BackendRecord r) {

@@ -32,6 +32,8 @@ import org.apache.hc.core5.http.message.BasicLineParser;
  */
 public final class MessageReader {
   private static final int BUFFER_SIZE = 32 * 1024;
+  /** Interim responses skipped before a final one; more is an agent that never comes to the point. */
+  private static final int MAX_INTERIM_RESPONSES = 16;
 
   private MessageReader() {}
 
@@ -53,14 +55,25 @@ public final class MessageReader {
 
   /**
    * Reads a response head from {@code in}. {@code requestMethod} decides whether a body follows (a
-   * response to {@code HEAD} has none).
+   * response to {@code HEAD} has none). Interim responses (1xx other than 101) before the final one
+   * are skipped: they carry no body, and a proxy may drop them (RFC 9110 section 15.2).
    */
   public static IncomingMessage<ResponseHead> readResponse(InputStream in, String requestMethod, MessageLimits limits)
       throws IOException {
     Http1Config config = config(limits);
     SessionInputBuffer buffer = buffer(in, limits);
-    DefaultHttpResponseParser parser = new DefaultHttpResponseParser(config);
-    ClassicHttpResponse response = parse(() -> parser.parse(buffer, in));
+    ClassicHttpResponse response;
+    int interim = 0;
+    while (true) {
+      DefaultHttpResponseParser parser = new DefaultHttpResponseParser(config);
+      response = parse(() -> parser.parse(buffer, in));
+      if (response.getCode() >= 200 || response.getCode() == 101) {
+        break;
+      }
+      if (++interim > MAX_INTERIM_RESPONSES) {
+        throw new MalformedMessageException("more than " + MAX_INTERIM_RESPONSES + " interim 1xx responses");
+      }
+    }
     Headers headers = headers(response);
     ResponseHead head;
     try {

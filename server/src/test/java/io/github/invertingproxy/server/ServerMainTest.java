@@ -1,5 +1,6 @@
 package io.github.invertingproxy.server;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -55,6 +56,50 @@ public class ServerMainTest {
         "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
+  }
+
+  /** Starts with {@code bytes} as backends.json: exit 2, one line naming the file and {@code problem}, file untouched. */
+  private void refusesBackendsFile(byte[] bytes, String problem) throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("data");
+    java.nio.file.Path file = dir.resolve("backends.json");
+    java.nio.file.Files.write(file, bytes);
+    // A server that accepted the file would run until stopped: it is given a minute to refuse it.
+    java.util.concurrent.FutureTask<Integer> start = new java.util.concurrent.FutureTask<>(
+        () -> run("--port", "0", "--data-dir", dir.toString()));
+    Thread thread = new Thread(start, "server-main");
+    thread.setDaemon(true);
+    thread.start();
+    int code;
+    try {
+      code = start.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the server started with a backends.json holding " + problem);
+    }
+    assertEquals(errText(), 2, code);
+    // The line after --auth none's warning.
+    java.util.List<String> errors = errText().lines().filter(l -> l.startsWith("inverting-proxy-server: ")).toList();
+    assertEquals("one line: " + errText(), 1, errors.size());
+    assertTrue(errText(), errors.get(0).startsWith("inverting-proxy-server: cannot read backend records from " + file + ": "));
+    assertTrue(errText(), errors.get(0).contains(problem));
+    assertArrayEquals(bytes, java.nio.file.Files.readAllBytes(file));
+  }
+
+  private static final String RECORD = "{\"id\":\"a\",\"endUser\":\"allUsers\",\"backendUser\":\"a@b\",\"pathPrefixes\":[\"/\"]}";
+
+  @Test
+  public void aBackendsFileHoldingNullIsRefused() throws Exception {
+    refusesBackendsFile("null".getBytes(StandardCharsets.UTF_8), "null");
+  }
+
+  @Test
+  public void aBackendsFileWithADuplicateIdIsRefused() throws Exception {
+    refusesBackendsFile(("[" + RECORD + "," + RECORD + "]").getBytes(StandardCharsets.UTF_8), "id \"a\" appears twice");
+  }
+
+  @Test
+  public void aBackendsFileThatIsNotUtf8IsRefused() throws Exception {
+    byte[] bytes = ("[" + RECORD.replace("\"a\"", "\"\u00e9\"") + "]").getBytes(StandardCharsets.ISO_8859_1);
+    refusesBackendsFile(bytes, "not UTF-8");
   }
 
   @Test

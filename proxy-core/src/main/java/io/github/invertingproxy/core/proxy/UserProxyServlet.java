@@ -8,6 +8,7 @@ import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
+import io.github.invertingproxy.core.spi.ClientBodyException;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.RequestTooLargeException;
@@ -126,8 +127,11 @@ public final class UserProxyServlet extends HttpServlet {
 
     ClientRequest clientRequest;
     try {
-      clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested());
+      clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested())
+          .withHeaders(identity::withoutOwnCredentials);
     } catch (MalformedMessageException | IllegalArgumentException e) {
+      // Where the framing is in doubt, so is the rest of the connection's input.
+      response.setHeader("Connection", "close");
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
       return;
@@ -169,6 +173,10 @@ public final class UserProxyServlet extends HttpServlet {
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       ExchangeLog.log(method, path, email, backend.id(), 413, 0, startNanos);
       return;
+    } catch (ClientBodyException e) {
+      badClientBody(response, e);
+      ExchangeLog.log(method, path, email, backend.id(), 400, 0, startNanos);
+      return;
     }
     if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
@@ -203,6 +211,12 @@ public final class UserProxyServlet extends HttpServlet {
           relayed = agentResponse.isEmpty() ? Optional.empty() : Optional.of(relay.handle(agentResponse.get()));
         }
       } catch (IOException e) {
+        ClientBodyException clientFault = ClientBodyException.in(e);
+        if (clientFault != null) {
+          status = 400;
+          badClientBody(response, clientFault);
+          return;
+        }
         status = 502;
         PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
         return;
@@ -237,6 +251,12 @@ public final class UserProxyServlet extends HttpServlet {
     if (buffered != null) {
       buffered.release();
     }
+  }
+
+  /** The client's body broke off or is malformed: its fault (400), and its connection is not reusable. */
+  private static void badClientBody(HttpServletResponse response, ClientBodyException e) throws IOException {
+    response.setHeader("Connection", "close");
+    PlainText.send(response, 400, "Bad request: " + e.getMessage());
   }
 
   /** How a relay ended: the status and bytes sent, or the I/O failure that broke it off. */
