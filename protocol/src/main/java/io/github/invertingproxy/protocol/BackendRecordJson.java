@@ -12,14 +12,21 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The admin API's JSON for backend records: {@code id}, {@code endUser}, {@code backendUser},
  * {@code pathPrefixes}, and the output-only {@code lastUsed} (RFC 3339), empty fields omitted as the
- * original does.
+ * original does. The admin API's GETs add the output-only {@link BackendStatus} fields {@code lastSeen}
+ * (RFC 3339), {@code live}, {@code agentsConnected} and {@code requestsInFlight} (each count only where
+ * the store can tell it).
  */
 public final class BackendRecordJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Fields the writer adds and a client's record may carry back, which the reader ignores. */
+  public static final Set<String> OUTPUT_ONLY_FIELDS =
+      Set.of("lastUsed", "lastSeen", "live", "agentsConnected", "requestsInFlight");
 
   private BackendRecordJson() {}
 
@@ -28,15 +35,26 @@ public final class BackendRecordJson {
   }
 
   public static String toJson(Collection<BackendRecord> records) {
+    return toJson(records, Map.of());
+  }
+
+  /** One record with its agent's status. */
+  public static String toJson(BackendRecord record, BackendStatus status) {
+    return write(withStatus(toNode(record), status));
+  }
+
+  /** The records, each with its agent's status where {@code statuses} has one for its id. */
+  public static String toJson(Collection<BackendRecord> records, Map<String, BackendStatus> statuses) {
     ArrayNode array = MAPPER.createArrayNode();
     for (BackendRecord r : records) {
-      array.add(toNode(r));
+      BackendStatus status = statuses.get(r.id());
+      array.add(status == null ? toNode(r) : withStatus(toNode(r), status));
     }
     return write(array);
   }
 
   /**
-   * Parses one record as a client sent it. {@code lastUsed} is output only and ignored.
+   * Parses one record as a client sent it. The {@link #OUTPUT_ONLY_FIELDS} are ignored.
    *
    * @throws InvalidBackendRecordException naming the field that is missing, mistyped or invalid
    */
@@ -119,6 +137,14 @@ public final class BackendRecordJson {
     ArrayNode prefixes = o.putArray("pathPrefixes");
     r.pathPrefixes().forEach(prefixes::add);
     r.lastUsed().ifPresent(t -> o.put("lastUsed", RequestStartTime.format(t)));
+    return o;
+  }
+
+  private static ObjectNode withStatus(ObjectNode o, BackendStatus status) {
+    status.lastSeen().ifPresent(t -> o.put("lastSeen", RequestStartTime.format(t)));
+    o.put("live", status.live());
+    status.agentsConnected().ifPresent(n -> o.put("agentsConnected", n));
+    status.requestsInFlight().ifPresent(n -> o.put("requestsInFlight", n));
     return o;
   }
 
