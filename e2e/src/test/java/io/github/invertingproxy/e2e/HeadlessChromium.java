@@ -146,6 +146,11 @@ final class HeadlessChromium implements AutoCloseable {
    */
   String open(String url, Map<String, String> cookies, String expression, List<String> finals, Duration timeout)
       throws Exception {
+    return openTab(url, cookies).await(expression, finals, timeout);
+  }
+
+  /** Opens {@code url} in a new tab with {@code cookies} set for it. */
+  Tab openTab(String url, Map<String, String> cookies) throws Exception {
     JsonNode target = call(null, "Target.createTarget", JSON.createObjectNode().put("url", "about:blank"));
     String targetId = target.get("targetId").asText();
     JsonNode attached = call(null, "Target.attachToTarget",
@@ -156,21 +161,55 @@ final class HeadlessChromium implements AutoCloseable {
           .put("url", url));
     }
     call(session, "Page.navigate", JSON.createObjectNode().put("url", url));
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String value = "";
-    while (System.nanoTime() < deadline) {
-      JsonNode result = call(session, "Runtime.evaluate",
-          JSON.createObjectNode().put("expression", expression).put("returnByValue", true));
-      JsonNode v = result.path("result").path("value");
-      value = v.isMissingNode() || v.isNull() ? "" : v.asText();
-      for (String f : finals) {
-        if (value.startsWith(f)) {
-          return value;
-        }
-      }
-      Thread.sleep(200);
+    return new Tab(session);
+  }
+
+  /** A tab whose page the test reads and drives with JavaScript expressions. */
+  final class Tab {
+    private final String session;
+
+    private Tab(String session) {
+      this.session = session;
     }
-    return value;
+
+    /** The expression's value as a string; "" for undefined or null. Fails when the expression throws. */
+    String evaluate(String expression) throws Exception {
+      JsonNode result = run(expression);
+      if (result.has("exceptionDetails")) {
+        throw new AssertionError("the page threw evaluating " + expression + ": "
+            + result.get("exceptionDetails").path("exception").path("description").asText());
+      }
+      return valueOf(result);
+    }
+
+    private JsonNode run(String expression) throws Exception {
+      return call(session, "Runtime.evaluate",
+          JSON.createObjectNode().put("expression", expression).put("returnByValue", true));
+    }
+
+    private static String valueOf(JsonNode result) {
+      JsonNode v = result.path("result").path("value");
+      return v.isMissingNode() || v.isNull() ? "" : v.asText();
+    }
+
+    /**
+     * Evaluates {@code expression} until it yields a string starting with one of {@code finals}, or
+     * {@code timeout} passes; returns the last value it had ("" while it throws: the page may still load).
+     */
+    String await(String expression, List<String> finals, Duration timeout) throws Exception {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      String value = "";
+      while (System.nanoTime() < deadline) {
+        value = valueOf(run(expression));
+        for (String f : finals) {
+          if (value.startsWith(f)) {
+            return value;
+          }
+        }
+        Thread.sleep(200);
+      }
+      return value;
+    }
   }
 
   String log() throws IOException {
