@@ -120,4 +120,15 @@ public class AdminPageTest {
     assertEquals(401, api.statusCode());
     assertEquals("Bearer", api.headers().firstValue("WWW-Authenticate").orElseThrow());
   }
+
+  @Test
+  public void aTokenThatIsNoAdministratorsIsForbiddenThePageAsTheApi() throws Exception {
+    server = StandaloneServer.builder().port(0).tokensFile(TestTokens.write(tmp.getRoot().toPath())).build().start();
+    for (String path : new String[] {"admin/", "api/backends"}) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.adminUrl() + path))
+          .header("Authorization", "Bearer " + TestTokens.ALICE).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(path, 403, r.statusCode());
+      assertFalse(r.body(), r.body().contains("<html"));
+    }
+  }
 }

@@ -52,29 +52,39 @@ public final class AdminPageServlet extends HttpServlet {
       PlainText.send(response, 405, "Method not allowed: the admin page takes GET and HEAD");
       return;
     }
-    if (!request.getServletPath().equals("/admin")) {
-      // The root: the page lives at /admin/, where its relative URLs resolve.
+    String path = request.getPathInfo();
+    if (!request.getServletPath().equals("/admin") || path == null) {
+      // The root or /admin: the page lives at /admin/, where its relative URLs resolve.
       response.sendRedirect(request.getContextPath() + "/admin/");
       return;
     }
+    byte[] body;
+    String type;
+    if (path.equals("/") || path.equals("/index.html")) {
+      body = page;
+      type = "text/html; charset=utf-8";
+    } else if (path.equals("/admin.js")) {
+      body = script;
+      type = "text/javascript; charset=utf-8";
+    } else {
+      PlainText.send(response, 404, "Not found: the admin page is at /admin/");
+      return;
+    }
     if (identity.adminAccess(request) == Identity.Access.FORBIDDEN) {
-      if (identity.endUser(request).isEmpty()) {
-        identity.challengeEndUser(request, response);
+      if (!hasBearerToken(request) && identity.endUser(request).isEmpty()) {
+        identity.challengeEndUser(request, response); // a browser not signed in: to the sign-in page
       } else {
         PlainText.send(response, 403, "Forbidden: the admin page is for administrators only");
       }
       return;
     }
-    String path = request.getPathInfo();
-    if (path == null) {
-      response.sendRedirect(request.getContextPath() + "/admin/");
-    } else if (path.equals("/") || path.equals("/index.html")) {
-      send(request, response, "text/html; charset=utf-8", page);
-    } else if (path.equals("/admin.js")) {
-      send(request, response, "text/javascript; charset=utf-8", script);
-    } else {
-      PlainText.send(response, 404, "Not found: the admin page is at /admin/");
-    }
+    send(request, response, type, body);
+  }
+
+  private static boolean hasBearerToken(HttpServletRequest request) {
+    String authorization = request.getHeader("Authorization");
+    return authorization != null && authorization.length() > 7
+        && authorization.regionMatches(true, 0, "Bearer ", 0, 7);
   }
 
   private void send(HttpServletRequest request, HttpServletResponse response, String type, byte[] body)
