@@ -28,6 +28,7 @@ import org.junit.Test;
 public class AdminPageBrowserTest {
   private static final String ADMIN_TOKEN = "page-admin-token-0123456789";
   private static final String AGENT_TOKEN = "page-agent-token-0123456789";
+  private static final String USER_TOKEN = "page-user-token-01234567890";
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,7 +44,8 @@ public class AdminPageBrowserTest {
     HeadlessChromium.executable();
     dir = Files.createTempDirectory("admin-page");
     Path tokens = dir.resolve("tokens");
-    Files.writeString(tokens, ADMIN_TOKEN + " admin\n" + AGENT_TOKEN + " agent agent@example.com\n");
+    Files.writeString(tokens, ADMIN_TOKEN + " admin\n" + AGENT_TOKEN + " agent agent@example.com\n"
+        + USER_TOKEN + " user alice@example.com\n");
     Path log = dir.resolve("server.log");
     proxyUrl = Processes.startServer("128m", log, "--auth", "tokens", "--tokens-file", tokens.toString());
     adminUrl = Processes.adminUrl(log);
@@ -96,13 +98,18 @@ public class AdminPageBrowserTest {
     }
   }
 
+  private static final String TOKEN_ASKED =
+      "document.getElementById('token-form') && !document.getElementById('token-form').hidden ? 'token asked' : ''";
+
+  private static String enterToken(String token) {
+    return "(() => { document.getElementById('token').value = " + quoted(token) + ";"
+        + " document.getElementById('token-form').requestSubmit(); return 'sent'; })()";
+  }
+
   private HeadlessChromium.Tab signIn() throws Exception {
     HeadlessChromium.Tab tab = chromium.openTab(adminUrl, Map.of());
-    assertEquals("token asked", tab.await(
-        "document.getElementById('token-form') && !document.getElementById('token-form').hidden ? 'token asked' : ''",
-        List.of("token asked"), WAIT));
-    tab.evaluate("(() => { document.getElementById('token').value = " + quoted(ADMIN_TOKEN) + ";"
-        + " document.getElementById('token-form').requestSubmit(); return 'sent'; })()");
+    assertEquals("token asked", tab.await(TOKEN_ASKED, List.of("token asked"), WAIT));
+    tab.evaluate(enterToken(ADMIN_TOKEN));
     assertEquals("listed",
         tab.await("document.getElementById('records').hidden ? '' : 'listed'", List.of("listed"), WAIT));
     return tab;
@@ -146,6 +153,17 @@ public class AdminPageBrowserTest {
     assertEquals("Deleted page-made", tab.await(text("notice"), List.of("Deleted"), WAIT));
     assertEquals(404, api("GET", "/page-made", null).statusCode());
     assertEquals("0 records", tab.await(text("summary"), List.of("0 records"), WAIT).substring(0, 9));
+  }
+
+  @Test
+  public void aTokenThatIsNoAdministratorsIsForgottenAndAskedForAgain() throws Exception {
+    HeadlessChromium.Tab tab = chromium.openTab(adminUrl, Map.of());
+    assertEquals("token asked", tab.await(TOKEN_ASKED, List.of("token asked"), WAIT));
+    tab.evaluate(enterToken(USER_TOKEN));
+    assertEquals("Forbidden: the admin API is for administrators only",
+        tab.await(text("error"), List.of("Forbidden"), WAIT));
+    assertEquals("token asked", tab.await(TOKEN_ASKED, List.of("token asked"), WAIT));
+    assertEquals("none", tab.evaluate("sessionStorage.getItem('invertingProxyAdminToken') || 'none'"));
   }
 
   @Test

@@ -55,7 +55,8 @@
       showError('Could not reach the admin API: ' + e.message);
       return;
     }
-    if (response.status === 401) {
+    // A token that is refused, or is no administrator's, is forgotten and asked for again.
+    if (response.status === 401 || (response.status === 403 && token())) {
       const message = await messageOf(response);
       if (token()) {
         sessionStorage.removeItem(TOKEN_KEY);
