@@ -17,20 +17,27 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The admin API's JSON for backend records: {@code id}, {@code endUser}, {@code backendUser},
  * {@code pathPrefixes}, and the output-only {@code lastUsed} (RFC 3339), empty fields omitted as the
- * original does.
+ * original does. The admin API's GETs add the output-only {@link BackendStatus} fields {@code lastSeen}
+ * (RFC 3339), {@code live}, {@code agentsConnected} and {@code requestsInFlight} (each count only where
+ * the store can tell it).
  */
 public final class BackendRecordJson {
   /** Duplicate keys and anything after the one JSON value are errors, not silently resolved. */
   private static final ObjectMapper MAPPER = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-  private static final Set<String> FIELDS = Set.of("id", "endUser", "backendUser", "pathPrefixes", "lastUsed");
+  private static final Set<String> INPUT_FIELDS = Set.of("id", "endUser", "backendUser", "pathPrefixes");
+  /** Fields the writer adds and a client's record may carry back, which the reader ignores. */
+  public static final Set<String> OUTPUT_ONLY_FIELDS =
+      Set.of("lastUsed", "lastSeen", "live", "agentsConnected", "requestsInFlight");
 
   private BackendRecordJson() {}
 
@@ -39,15 +46,26 @@ public final class BackendRecordJson {
   }
 
   public static String toJson(Collection<BackendRecord> records) {
+    return toJson(records, Map.of());
+  }
+
+  /** One record with its agent's status. */
+  public static String toJson(BackendRecord record, BackendStatus status) {
+    return write(withStatus(toNode(record), status));
+  }
+
+  /** The records, each with its agent's status where {@code statuses} has one for its id. */
+  public static String toJson(Collection<BackendRecord> records, Map<String, BackendStatus> statuses) {
     ArrayNode array = MAPPER.createArrayNode();
     for (BackendRecord r : records) {
-      array.add(toNode(r));
+      BackendStatus status = statuses.get(r.id());
+      array.add(status == null ? toNode(r) : withStatus(toNode(r), status));
     }
     return write(array);
   }
 
   /**
-   * Parses one record as a client sent it. {@code lastUsed} is output only and ignored.
+   * Parses one record as a client sent it. The {@link #OUTPUT_ONLY_FIELDS} are ignored.
    *
    * @throws InvalidBackendRecordException naming the field that is missing, mistyped or invalid
    */
@@ -62,9 +80,10 @@ public final class BackendRecordJson {
   private static BackendRecord parse(JsonNode node) {
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
-      if (!FIELDS.contains(name)) {
-        throw new InvalidBackendRecordException(name, "unknown field \"" + name + "\": a record has " + FIELDS.stream()
-            .sorted().map(f -> "\"" + f + "\"").collect(Collectors.joining(", ")));
+      if (!INPUT_FIELDS.contains(name) && !OUTPUT_ONLY_FIELDS.contains(name)) {
+        throw new InvalidBackendRecordException(name, "unknown field \"" + name + "\": a record has "
+            + Stream.concat(INPUT_FIELDS.stream(), OUTPUT_ONLY_FIELDS.stream())
+                .sorted().map(f -> "\"" + f + "\"").collect(Collectors.joining(", ")));
       }
     }
     BackendRecord.Builder b = BackendRecord.builder()
@@ -163,6 +182,14 @@ public final class BackendRecordJson {
     ArrayNode prefixes = o.putArray("pathPrefixes");
     r.pathPrefixes().forEach(prefixes::add);
     r.lastUsed().ifPresent(t -> o.put("lastUsed", RequestStartTime.format(t)));
+    return o;
+  }
+
+  private static ObjectNode withStatus(ObjectNode o, BackendStatus status) {
+    status.lastSeen().ifPresent(t -> o.put("lastSeen", RequestStartTime.format(t)));
+    o.put("live", status.live());
+    status.agentsConnected().ifPresent(n -> o.put("agentsConnected", n));
+    status.requestsInFlight().ifPresent(n -> o.put("requestsInFlight", n));
     return o;
   }
 

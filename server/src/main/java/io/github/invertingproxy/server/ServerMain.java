@@ -49,7 +49,8 @@ public final class ServerMain {
       return 1;
     }
     out.println("inverting-proxy-server listening on " + server.url()
-        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends)");
+        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends, admin page: "
+        + server.adminUrl() + "admin/)");
     out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

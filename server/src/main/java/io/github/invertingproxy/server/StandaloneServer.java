@@ -5,9 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.admin.AdminPageServlet;
 import io.github.invertingproxy.core.admin.AdminRequestGuard;
 import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
+import io.github.invertingproxy.core.memory.InMemoryBackendActivity;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
@@ -23,6 +25,7 @@ import javax.servlet.DispatcherType;
 import org.eclipse.jetty.ee8.servlet.FilterHolder;
 import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
+import org.eclipse.jetty.ee8.servlet.ServletMapping;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -34,7 +37,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * The stand-alone proxy, on in-memory state: the main port serves the user-facing proxy on every
  * path and the agent calls (under {@code /agent/}, told apart by their backend header, see
- * {@link Endpoints}); a port of its own serves the admin API under {@code /api/backends}.
+ * {@link Endpoints}); a port of its own serves the admin API under {@code /api/backends} and the
+ * admin page at {@code /admin/}.
  */
 public final class StandaloneServer implements AutoCloseable {
   /**
@@ -122,7 +126,13 @@ public final class StandaloneServer implements AutoCloseable {
     agent.setAsyncSupported(true);
     agentCalls.addServlet(agent, "/*");
     ServletContextHandler admin = context("/", b);
-    admin.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    admin.addServlet(new ServletHolder("admin",
+        new AdminApiServlet(registry, identity, new InMemoryBackendActivity(registry, store))), "/api/backends/*");
+    admin.addServlet(new ServletHolder("admin-page", new AdminPageServlet(identity)), "/admin/*");
+    ServletMapping root = new ServletMapping();
+    root.setServletName("admin-page");
+    root.setPathSpec(""); // the root alone, which sends a browser on to /admin/
+    admin.getServletHandler().addServletMapping(root);
     // Pages in an administrator's browser (a backend's among them) may not drive the admin API.
     admin.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
     ServletContextHandler clients = context("/", b);

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -672,6 +673,26 @@ public final class InMemoryExchangeStore implements ExchangeStore, AutoCloseable
       }
       exchange.notifyAll();
     }
+  }
+
+  /** Agent connections open now for {@code backendId}: its held polls and its channels. */
+  public int agentConnections(String backendId) {
+    Backlog backlog = backlogs.get(backendId);
+    if (backlog == null) {
+      return 0;
+    }
+    synchronized (backlog) {
+      return backlog.polls.size() + backlog.channels.size();
+    }
+  }
+
+  /** Exchanges not yet finished, counted by backend id in one pass; backends without any are absent. */
+  public Map<String, Integer> unfinishedByBackend() {
+    Map<String, Integer> counts = new HashMap<>();
+    for (Exchange e : exchanges.values()) {
+      counts.merge(e.backendId, 1, Integer::sum);
+    }
+    return counts;
   }
 
   /** Number of exchanges not yet finished; for tests and metrics. */
