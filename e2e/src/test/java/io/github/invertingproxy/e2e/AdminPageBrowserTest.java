@@ -191,8 +191,8 @@ public class AdminPageBrowserTest {
 
   @Test
   public void recordDataIsShownAsTextNeverAsMarkup() throws Exception {
-    assertEquals(200, api("POST", "", "{\"id\":\"markup\",\"endUser\":\"allUsers\",\"backendUser\":\"<b>agent</b>\","
-        + "\"pathPrefixes\":[\"/<img src=x onerror=window.injected=1>\"]}").statusCode());
+    assertEquals(200, api("POST", "", "{\"id\":\"markup\",\"endUser\":\"allUsers\",\"backendUser\":\"agent@example.com\","
+        + "\"pathPrefixes\":[\"/<b>agent</b>/\",\"/<img src=x onerror=window.injected=1>\"]}").statusCode());
     HeadlessChromium.Tab tab = signIn();
     String rows = tab.await(text("rows"), List.of("markup"), WAIT);
     assertTrue(rows, rows.contains("<b>agent</b>") && rows.contains("/<img src=x onerror=window.injected=1>"));
