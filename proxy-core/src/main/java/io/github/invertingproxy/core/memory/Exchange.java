@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +26,10 @@ import java.util.concurrent.TimeUnit;
  * ({@link State#RELAYING}).
  */
 final class Exchange {
-  /** The life of an exchange. Every state may go to {@link #CLOSED}. */
+  /**
+   * The life of an exchange: PENDING → WRITING → DELIVERED → RESPONDED, or RELAYING → RELAYED; WRITING →
+   * UNDELIVERABLE; DELIVERED → PENDING when its agent never had it after all. Every state may go to CLOSED.
+   */
   enum State {
     /** No agent has begun to write the request: it waits in the queue, is listed to a poll, or was handed out. */
     PENDING,
@@ -91,27 +93,7 @@ final class Exchange {
 
   /** The request as its agent receives it: writing it moves this exchange on (see {@link #writeRequest}). */
   ExchangeRequest delivery() {
-    return new ExchangeRequest() {
-      @Override
-      public String user() {
-        return request.user();
-      }
-
-      @Override
-      public Instant startTime() {
-        return request.startTime();
-      }
-
-      @Override
-      public String method() {
-        return request.method();
-      }
-
-      @Override
-      public void writeTo(OutputStream out) throws IOException {
-        writeRequest(out);
-      }
-    };
+    return new Delivery(this);
   }
 
   /**
