@@ -13,7 +13,9 @@ import io.github.invertingproxy.core.memory.InMemoryBackendActivity;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
+import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.core.spi.ThreadlessWaits;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
@@ -83,7 +85,8 @@ public final class StandaloneServer implements AutoCloseable {
     this.bufferBudget = b.settings.bufferBudget();
     this.jetty = new Server(threads);
     this.webSockets = b.webSocketLimits == null ? null
-        : new JettyWebSocketGateway(jetty, b.webSocketLimits, b.channels ? store : null);
+        : new JettyWebSocketGateway(jetty, b.webSocketLimits,
+            b.channels ? store.capability(ChannelDelivery.class).orElse(null) : null);
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(b.settings.messageLimits().maxLineLength());
     http.setSendServerVersion(false);
@@ -229,7 +232,7 @@ public final class StandaloneServer implements AutoCloseable {
       if (webSockets != null) {
         webSockets.shutDown(Duration.ofSeconds(2));
       }
-      store.endWaits();
+      store.capability(ThreadlessWaits.class).ifPresent(ThreadlessWaits::endWaits);
       jetty.stop();
     } finally {
       if (webSockets != null) {
