@@ -10,6 +10,9 @@ import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.server.tls.CertificateFiles;
+import io.github.invertingproxy.server.tls.CertificateReloader;
+import io.github.invertingproxy.server.tls.TlsConnectorFactory;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
@@ -22,6 +25,7 @@ import org.eclipse.jetty.ee8.servlet.FilterHolder;
 import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -52,6 +56,8 @@ public final class StandaloneServer implements AutoCloseable {
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
   private final JettyWebSocketGateway webSockets;
+  /** Null when the listeners speak plain HTTP. */
+  private final CertificateReloader certificates;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -80,13 +86,22 @@ public final class StandaloneServer implements AutoCloseable {
     http.setOutputBufferSize(BUFFER_SIZE);
     HttpConnectionFactory h1 = new HttpConnectionFactory(http);
     h1.setInputBufferSize(BUFFER_SIZE);
-    this.connector = new ServerConnector(jetty, h1);
+    // With a certificate, both listeners speak HTTPS (HTTP/2 or HTTP/1.1 by ALPN) and nothing else.
+    TlsConnectorFactory tls = b.certificateFiles == null ? null
+        : new TlsConnectorFactory(b.certificateFiles, b.certificateCheckInterval);
+    this.certificates = tls == null ? null : tls.reloader();
+    if (certificates != null) {
+      jetty.addBean(certificates);
+    }
+    this.connector = new ServerConnector(jetty, tls == null ? new ConnectionFactory[] {h1}
+        : tls.connectionFactories(http, BUFFER_SIZE));
     connector.setHost(b.bind);
     connector.setPort(b.port);
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
     jetty.addConnector(connector);
-    this.adminConnector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    this.adminConnector = new ServerConnector(jetty, tls == null ? new ConnectionFactory[] {new HttpConnectionFactory(http)}
+        : tls.connectionFactories(http, BUFFER_SIZE));
     adminConnector.setHost(b.adminBind != null ? b.adminBind : b.bind);
     adminConnector.setPort(b.adminPort);
     jetty.addConnector(adminConnector);
@@ -139,12 +154,17 @@ public final class StandaloneServer implements AutoCloseable {
     return url(adminConnector);
   }
 
-  private static String url(ServerConnector listener) {
+  private String url(ServerConnector listener) {
     String host = listener.getHost() == null || listener.getHost().equals("0.0.0.0") ? "127.0.0.1" : listener.getHost();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + listener.getLocalPort() + "/";
+    return (certificates == null ? "http://" : "https://") + host + ":" + listener.getLocalPort() + "/";
+  }
+
+  /** The certificate files' watcher, null without TLS: its serial tells which certificate new connections get. */
+  public CertificateReloader certificates() {
+    return certificates;
   }
 
   public InMemoryBackendRegistry registry() {
@@ -208,6 +228,8 @@ public final class StandaloneServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
+    private CertificateFiles certificateFiles;
+    private Duration certificateCheckInterval = Duration.ofSeconds(5);
 
     private Builder() {}
 
@@ -218,6 +240,25 @@ public final class StandaloneServer implements AutoCloseable {
      */
     public Builder channels(boolean channels) {
       this.channels = channels;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS on both listeners with this PEM certificate chain and key, re-read when the files
+     * change; null (the default) serves plain HTTP. A file that does not serve fails {@link #build}
+     * with {@link CertificateFiles.Unusable}.
+     */
+    public Builder tls(CertificateFiles certificateFiles) {
+      this.certificateFiles = certificateFiles;
+      return this;
+    }
+
+    /** How often the certificate files are looked at for a renewal; 5 seconds by default. */
+    public Builder certificateCheckInterval(Duration interval) {
+      if (interval.isZero() || interval.isNegative()) {
+        throw new IllegalArgumentException("certificate check interval must be positive, was " + interval);
+      }
+      this.certificateCheckInterval = interval;
       return this;
     }
 
