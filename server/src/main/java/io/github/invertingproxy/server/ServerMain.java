@@ -72,7 +72,7 @@ public final class ServerMain {
         "The stand-alone inverting proxy. One port (--port) serves the user-facing proxy on every path and\n"
             + "the agent calls (requests under /agent/ that carry X-Inverting-Proxy-Backend-ID); another\n"
             + "(--admin-port) serves the admin API under /api/backends.\n"
-            + "Manage backend records with: inverting-proxy-server backends list|get|add|delete (see backends --help).", env);
+            + "Manage backend records with: inverting-proxy-server backends list|get|create|update|delete (see backends --help).", env);
     Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
     Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
         "address to listen on; 0.0.0.0 for every interface").env("BIND");
