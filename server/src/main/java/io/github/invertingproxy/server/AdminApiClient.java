@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The admin API's five calls ({@code /api/backends}) against either flavour: the stand-alone
@@ -21,15 +23,18 @@ import java.time.Duration;
 final class AdminApiClient {
   private final String base;
   private final String token;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
 
   /**
    * @param base the admin API's base URL, ending with {@code /}
    * @param token an administrator's bearer token, or null to send none
+   * @param trusted the authorities an https API's certificate may come from; null for the JVM's
    */
-  AdminApiClient(String base, String token) {
+  AdminApiClient(String base, String token, SSLContext trusted) {
     this.base = base;
     this.token = token;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    this.http = (trusted == null ? b : b.sslContext(trusted)).build();
   }
 
   /** The JSON array of every record. */
@@ -70,6 +75,9 @@ final class AdminApiClient {
     HttpResponse<String> response;
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (SSLHandshakeException e) {
+      throw new ApiError("TLS handshake with " + base + " failed (for a private authority, give its certificate"
+          + " with --ca-cert): " + e.getMessage());
     } catch (ConnectException | HttpConnectTimeoutException e) {
       throw new ApiError("cannot connect to " + base + " (is the admin API there? the stand-alone server's is its --admin-port)");
     } catch (IOException e) {

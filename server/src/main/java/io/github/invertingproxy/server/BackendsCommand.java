@@ -2,13 +2,16 @@ package io.github.invertingproxy.server;
 
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.BackendRecordJson;
+import io.github.invertingproxy.protocol.TrustedAuthorities;
 import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * {@code inverting-proxy-server backends list|get|create|update|delete}: the admin API from the
@@ -31,7 +34,8 @@ final class BackendsCommand {
       "Where: --url (alias --api; env PROXY_API), default http://127.0.0.1:8081/ (the stand-alone server's",
       "  admin port); the App Engine flavour's is https://api-dot-PROJECT.appspot.com/.",
       "Token: --token-file PATH, --gcloud-token (runs gcloud auth print-access-token), or --token T",
-      "  (env PROXY_API_TOKEN). Exit codes: 0 done, 1 the API refused or cannot be reached, 2 usage.",
+      "  (env PROXY_API_TOKEN). An https --url signed by a private authority: --ca-cert PATH (PEM).",
+      "Exit codes: 0 done, 1 the API refused or cannot be reached, 2 usage.",
       "e.g. backends list",
       "     backends create --id nb1 --end-user alice@example.com --backend-user agent@example.com",
       "     backends list --url https://api-dot-my-project.appspot.com/ --gcloud-token");
@@ -54,6 +58,8 @@ final class BackendsCommand {
     Flags.Flag<String> tokenFile = flags.string("token-file", "", "file holding an administrator's bearer token");
     Flags.Flag<Boolean> gcloudToken = flags.bool("gcloud-token", false,
         "send gcloud's access token (gcloud auth print-access-token); env GCLOUD names another gcloud");
+    Flags.Flag<String> caCert = flags.string("ca-cert", "",
+        "PEM file of a private certificate authority trusted for an https --url, besides the system's").env("CA_CERT");
     Flags.Flag<Boolean> json = flags.bool("json", false, "list: print the API's JSON instead of a table");
     Flags.Flag<String> id = flags.string("id", "", "create: the backend's id");
     Flags.Flag<String> endUser = flags.string("end-user", "", "create, update: end user's email, or allUsers");
@@ -79,7 +85,15 @@ final class BackendsCommand {
       String bearer = tokenFile.isSet() ? AdminToken.fromFile(Path.of(tokenFile.get()))
           : gcloudToken.get() ? AdminToken.fromGcloud(env)
           : token.get().isEmpty() ? null : token.get();
-      AdminApiClient client = new AdminApiClient(base, bearer);
+      SSLContext trusted = null;
+      if (!caCert.get().isEmpty()) {
+        try {
+          trusted = TrustedAuthorities.systemAnd(Path.of(caCert.get()));
+        } catch (IOException e) {
+          throw new Flags.UsageException("--ca-cert " + e.getMessage(), false);
+        }
+      }
+      AdminApiClient client = new AdminApiClient(base, bearer, trusted);
       String what = command.id == null ? program : program + " " + command.id;
       try {
         out.println(command.run(client, json.get(), endUser, backendUser, prefixes));

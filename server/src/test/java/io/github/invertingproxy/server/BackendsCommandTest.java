@@ -4,6 +4,8 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.server.tls.CertificateFiles;
+import io.github.invertingproxy.server.tls.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -238,5 +240,25 @@ public class BackendsCommandTest {
   public void theProxyPortInPlaceOfTheAdminPortIsNamed() {
     assertEquals(1, backendsAsGiven("list", "--url", server.url(), "--token", TestTokens.ADMIN));
     assertTrue(err(), err().startsWith("backends list: "));
+  }
+
+  @Test
+  public void anHttpsAdminApiOfAPrivateAuthorityIsReachedWithCaCert() throws Exception {
+    TestCertificates ca = TestCertificates.authority("Admin CA");
+    TestCertificates.Issued issued = ca.issue("EC");
+    Path dir = tmp.getRoot().toPath();
+    try (StandaloneServer https = StandaloneServer.builder().port(0).tokensFile(TestTokens.write(dir))
+        .tls(new CertificateFiles(issued.writeChain(dir.resolve("cert.pem")), issued.writePkcs8Key(dir.resolve("key.pem"))))
+        .build().start()) {
+      String caPem = ca.writeCertificate(dir.resolve("ca.pem")).toString();
+
+      assertEquals(0, backendsAsGiven("create", "--url", https.adminUrl(), "--ca-cert", caPem, "--token", TestTokens.ADMIN,
+          "--id", "nb1", "--end-user", "allUsers", "--backend-user", "agent@example.com"));
+      assertTrue(https.registry().get("nb1").isPresent());
+
+      assertEquals(1, backendsAsGiven("list", "--url", https.adminUrl(), "--token", TestTokens.ADMIN));
+      assertTrue(err(), err().startsWith("backends list: TLS handshake with " + https.adminUrl()
+          + " failed (for a private authority, give its certificate with --ca-cert): "));
+    }
   }
 }
