@@ -128,6 +128,12 @@ public class HttpsServerTest {
     assertEquals("ok /b/over-h2?x=1", h2.body());
     assertEquals(HttpClient.Version.HTTP_1_1, h1.version());
     assertEquals("ok /b/over-h1", h1.body());
+    // The agent's channel is a WebSocket upgrade over HTTP/1.1, through TLS like everything else.
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (server.openWebSocketConnections() < 1) {
+      assertTrue("the agent's channel WebSocket did not open within 10 s", System.nanoTime() < deadline);
+      Thread.sleep(20);
+    }
   }
 
   @Test

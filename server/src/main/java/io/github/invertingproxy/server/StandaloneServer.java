@@ -193,7 +193,9 @@ public final class StandaloneServer implements AutoCloseable {
   /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
   public int openWebSocketConnections() {
     return (int) connector.getConnectedEndPoints().stream()
-        .filter(e -> e.getConnection() instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
+        .map(e -> e.getConnection() instanceof org.eclipse.jetty.io.ssl.SslConnection tls
+            ? tls.getSslEndPoint().getConnection() : e.getConnection()) // over TLS, the decrypted side's
+        .filter(c -> c instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
   }
 
   @Override
