@@ -2,9 +2,12 @@ package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * The agent's command line: the original Go agent's flag names and defaults, with the Docker image's
@@ -21,6 +24,7 @@ record AgentOptions(
     boolean stripCredentials,
     boolean debug,
     boolean disableSslForTest,
+    SSLContext proxyTrust,
     ProxyCredentials credentials,
     int maxConcurrentRequests,
     long maxBufferedBytes,
@@ -78,6 +82,9 @@ record AgentOptions(
         .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
         "Accept any certificate from an https proxy; for tests with a self-signed proxy only");
+    Flags.Flag<String> caCert = flags.string("ca-cert", "",
+        "PEM file of a private certificate authority whose certificates the agent accepts from an https\n"
+            + "proxy, besides the system's trusted ones").env("CA_CERT");
 
     WebSocketOptions.Definitions webSockets = WebSocketOptions.define(flags);
     OriginalFeatures features = OriginalFeatures.define(flags);
@@ -92,6 +99,17 @@ record AgentOptions(
     if (backend.get().isEmpty()) {
       throw new Flags.UsageException("missing --backend (or BACKEND): the ID of the backend this agent serves", false);
     }
+    SSLContext proxyTrust = null;
+    if (!caCert.get().isEmpty()) {
+      if (disableSsl.get()) {
+        throw new Flags.UsageException("--ca-cert and --disable-ssl-for-test exclude each other", false);
+      }
+      try {
+        proxyTrust = ProxyTrust.systemAnd(Path.of(caCert.get()));
+      } catch (IOException e) {
+        throw new Flags.UsageException("--ca-cert " + e.getMessage(), false);
+      }
+    }
     String target = host.get();
     String port = env.getOrDefault("PORT", "");
     if (!host.isSet() && !port.isEmpty()) {
@@ -99,7 +117,7 @@ record AgentOptions(
       target = (hostname.isEmpty() ? "localhost" : hostname) + ":" + port;
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
-        forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
+        forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(), proxyTrust,
         credentials.credentials(env, proxy.get()), maxConcurrent.get(), maxBuffered.get(), grace.get(), chain.get(), channel.get(),
         webSockets.options(), features);
     options.check();
@@ -119,6 +137,7 @@ record AgentOptions(
         .forwardUserId(forwardUserId)
         .stripCredentials(stripCredentials)
         .disableSslForTest(disableSslForTest)
+        .proxyTrust(proxyTrust)
         .maxConcurrentRequests(maxConcurrentRequests)
         .maxBufferedBytes(maxBufferedBytes)
         .shutdownGracePeriod(gracefulShutdownTimeout)

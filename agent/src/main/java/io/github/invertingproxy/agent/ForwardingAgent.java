@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 
@@ -69,6 +70,7 @@ public final class ForwardingAgent implements Closeable {
   private final boolean forwardUserId;
   private final boolean stripCredentials;
   private final boolean disableSslForTest;
+  private final SSLContext proxyTrust;
   private final int maxConcurrentRequests;
   private final HeldRequests heldRequests;
   private final Duration shutdownGracePeriod;
@@ -110,6 +112,7 @@ public final class ForwardingAgent implements Closeable {
     this.forwardUserId = b.forwardUserId;
     this.stripCredentials = b.stripCredentials;
     this.disableSslForTest = b.disableSslForTest;
+    this.proxyTrust = b.proxyTrust;
     this.maxConcurrentRequests = b.maxConcurrentRequests;
     this.heldRequests = new HeldRequests(b.maxBufferedBytes);
     this.shutdownGracePeriod = b.shutdownGracePeriod;
@@ -183,7 +186,7 @@ public final class ForwardingAgent implements Closeable {
       // Keep as many idle connections as requests may run at once (plus the poll's), or a busy agent
       // reconnects on every burst; idle ones still close after ConnectionPool.MAX_IDLE.
       int idleLimit = maxConcurrentRequests + 1;
-      proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyConnectTimeout,
+      proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyTrust, proxyConnectTimeout,
           Http1Config.DEFAULT, null, idleLimit);
       // The backend's response heads are held to the limits the proxy parses them with.
       Http1Config backendConfig = Http1Config.custom()
@@ -218,7 +221,7 @@ public final class ForwardingAgent implements Closeable {
         forwarder.acceptNextRequests(() -> !closing);
       }
       if (webSocketOptions != null || channel) {
-        dialer = new Dialer(disableSslForTest);
+        dialer = new Dialer(disableSslForTest, proxyTrust);
         try {
           dialer.start();
         } catch (Exception e) {
@@ -287,7 +290,7 @@ public final class ForwardingAgent implements Closeable {
           Duration wait = backoff.next();
           // One warning when polling starts to fail and one line when it recovers, not one per retry.
           if (!failing) {
-            LOG.warning("polling the proxy failed, retrying with backoff: " + e.getMessage());
+            LOG.warning("polling the proxy failed, retrying with backoff: " + ProxyTrust.describe(e));
             failing = true;
           } else {
             LOG.fine("polling the proxy failed again, next try in " + wait.toMillis() + " ms: " + e.getMessage());
@@ -459,6 +462,7 @@ public final class ForwardingAgent implements Closeable {
     private boolean forwardUserId;
     private boolean stripCredentials;
     private boolean disableSslForTest;
+    private SSLContext proxyTrust;
     private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
     private long maxBufferedBytes = HeldRequests.defaultLimit();
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
@@ -644,6 +648,15 @@ public final class ForwardingAgent implements Closeable {
     /** Accepts any certificate from an https proxy. For tests against a self-signed proxy only. */
     public Builder disableSslForTest(boolean disableSslForTest) {
       this.disableSslForTest = disableSslForTest;
+      return this;
+    }
+
+    /**
+     * The authorities an https proxy's certificate (and a {@code wss://} peer's) may come from, as made
+     * by {@link ProxyTrust#systemAnd}; null (the default) trusts the JVM's own trust store.
+     */
+    public Builder proxyTrust(SSLContext proxyTrust) {
+      this.proxyTrust = proxyTrust;
       return this;
     }
 

@@ -6,6 +6,7 @@ import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.flags.Flags;
 import io.github.invertingproxy.protocol.logging.OutOfMemoryHalt;
+import io.github.invertingproxy.server.tls.CertificateFiles;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public final class ServerMain {
         "The stand-alone inverting proxy. One port (--port) serves the user-facing proxy on every path and\n"
             + "the agent calls (requests under /agent/ that carry X-Inverting-Proxy-Backend-ID); another\n"
             + "(--admin-port) serves the admin API under /api/backends.\n"
-            + "Manage backend records with: inverting-proxy-server backends list|get|add|delete (see backends --help).", env);
+            + "Manage backend records with: inverting-proxy-server backends list|get|create|update|delete (see backends --help).", env);
     Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
     Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
         "address to listen on; 0.0.0.0 for every interface").env("BIND");
@@ -125,6 +126,11 @@ public final class ServerMain {
     Flags.Flag<Boolean> channels = flags.bool("channels", true,
         "offer agents that announce it an agent/channel WebSocket carrying their small requests and responses\n"
             + "(channel extension; needs --websockets); false: the three calls only");
+    Flags.Flag<String> tlsCert = flags.string("tls-cert", "",
+        "PEM file of the server's certificate, then any intermediates: with --tls-key, both ports speak\n"
+            + "HTTPS (HTTP/2 or HTTP/1.1); re-read when it changes (certbot, cert-manager renewals)").env("TLS_CERT");
+    Flags.Flag<String> tlsKey = flags.string("tls-key", "",
+        "PEM file of the certificate's private key (PKCS#8, or PKCS#1 RSA / SEC1 EC; not encrypted)").env("TLS_KEY");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
     flags.parse(args);
 
@@ -164,6 +170,12 @@ public final class ServerMain {
       }
       default -> throw new Flags.UsageException("--auth must be none or tokens, not \"" + auth.get() + "\"", false);
     }
+    if (tlsCert.get().isEmpty() != tlsKey.get().isEmpty()) {
+      throw new Flags.UsageException(tlsCert.get().isEmpty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key", false);
+    }
+    if (!tlsCert.get().isEmpty()) {
+      b.tls(new CertificateFiles(Path.of(tlsCert.get()), Path.of(tlsKey.get())));
+    }
     if (pendingTimeout.get().compareTo(Duration.ofSeconds(55)) > 0) {
       err.println("WARNING: --pending-timeout " + GoDuration.format(pendingTimeout.get())
           + " is close to or above the agents' default --proxy-timeout of 60s; their polls may time out");
@@ -173,6 +185,8 @@ public final class ServerMain {
     }
     try {
       return b.build();
+    } catch (CertificateFiles.Unusable e) {
+      throw new Flags.UsageException((e.isKey() ? "--tls-key " : "--tls-cert ") + e.file() + ": " + e.problem(), false);
     } catch (java.io.IOException e) {
       throw new Flags.UsageException(e.getMessage(), false);
     }

@@ -16,6 +16,9 @@ import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.ThreadlessWaits;
+import io.github.invertingproxy.server.tls.CertificateFiles;
+import io.github.invertingproxy.server.tls.CertificateReloader;
+import io.github.invertingproxy.server.tls.TlsConnectorFactory;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
@@ -29,6 +32,7 @@ import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
 import org.eclipse.jetty.ee8.servlet.ServletMapping;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -66,6 +70,8 @@ public final class StandaloneServer implements AutoCloseable {
   private final JettyWebSocketGateway webSockets;
   private final QueuedThreadPool threads;
   private final BufferBudget bufferBudget;
+  /** Null when the listeners speak plain HTTP. */
+  private final CertificateReloader certificates;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -101,22 +107,24 @@ public final class StandaloneServer implements AutoCloseable {
     // (8 KiB in, 32 KiB out) take each in one read and one write. Jetty's buffer pool keeps buffers of
     // up to 64 KiB; larger ones would be allocated afresh for every response.
     http.setOutputBufferSize(BUFFER_SIZE);
-    HttpConnectionFactory h1 = new HttpConnectionFactory(http);
-    h1.setInputBufferSize(BUFFER_SIZE);
-    this.connector = new ServerConnector(jetty, h1);
+    // With a certificate, both listeners speak HTTPS (HTTP/2 or HTTP/1.1 by ALPN) and nothing else.
+    TlsConnectorFactory tls = b.certificateFiles == null ? null
+        : new TlsConnectorFactory(b.certificateFiles, b.certificateCheckInterval);
+    this.certificates = tls == null ? null : tls.reloader();
+    if (certificates != null) {
+      jetty.addBean(certificates);
+    }
+    HeaderDeadline headerDeadline = new HeaderDeadline(b.readHeaderTimeout);
+    this.connector = new ServerConnector(jetty, factories(http, tls, headerDeadline));
     connector.setHost(b.bind);
     connector.setPort(b.port);
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
     connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
-    HeaderDeadline headerDeadline = new HeaderDeadline(b.readHeaderTimeout);
-    h1.addEventListener(headerDeadline.tracks());
     connector.addBean(headerDeadline);
     jetty.addConnector(connector);
     // At the cap the connector stops accepting: new connections wait in the kernel's queue.
     jetty.addBean(new NetworkConnectionLimit(b.maxConnections, connector));
-    HttpConnectionFactory adminHttp = new HttpConnectionFactory(http);
-    adminHttp.addEventListener(headerDeadline.tracks());
-    this.adminConnector = new ServerConnector(jetty, adminHttp);
+    this.adminConnector = new ServerConnector(jetty, factories(http, tls, headerDeadline));
     adminConnector.setHost(b.adminBind != null ? b.adminBind : b.bind);
     adminConnector.setPort(b.adminPort);
     jetty.addConnector(adminConnector);
@@ -144,6 +152,27 @@ public final class StandaloneServer implements AutoCloseable {
     proxy.setAsyncSupported(true);
     clients.addServlet(proxy, "/*");
     jetty.setHandler(headerDeadline.wrap(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get())));
+  }
+
+  /**
+   * A listener's protocols: HTTP/1.1, or TLS with HTTP/2 and HTTP/1.1 by ALPN. HTTP/1.1 heads are held
+   * to the read-header deadline.
+   */
+  private static ConnectionFactory[] factories(HttpConfiguration http, TlsConnectorFactory tls, HeaderDeadline deadline) {
+    ConnectionFactory[] factories;
+    if (tls == null) {
+      HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+      h1.setInputBufferSize(BUFFER_SIZE);
+      factories = new ConnectionFactory[] {h1};
+    } else {
+      factories = tls.connectionFactories(http, BUFFER_SIZE);
+    }
+    for (ConnectionFactory f : factories) {
+      if (f instanceof HttpConnectionFactory h1) {
+        h1.addEventListener(deadline.tracks());
+      }
+    }
+    return factories;
   }
 
   private static ServletContextHandler context(String path, Builder b) {
@@ -179,12 +208,17 @@ public final class StandaloneServer implements AutoCloseable {
     return url(adminConnector);
   }
 
-  private static String url(ServerConnector listener) {
+  private String url(ServerConnector listener) {
     String host = listener.getHost() == null || listener.getHost().equals("0.0.0.0") ? "127.0.0.1" : listener.getHost();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + listener.getLocalPort() + "/";
+    return (certificates == null ? "http://" : "https://") + host + ":" + listener.getLocalPort() + "/";
+  }
+
+  /** The certificate files' watcher, null without TLS: its serial tells which certificate new connections get. */
+  public CertificateReloader certificates() {
+    return certificates;
   }
 
   public InMemoryBackendRegistry registry() {
@@ -223,7 +257,9 @@ public final class StandaloneServer implements AutoCloseable {
   /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
   public int openWebSocketConnections() {
     return (int) connector.getConnectedEndPoints().stream()
-        .filter(e -> e.getConnection() instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
+        .map(e -> e.getConnection() instanceof org.eclipse.jetty.io.ssl.SslConnection tls
+            ? tls.getSslEndPoint().getConnection() : e.getConnection()) // over TLS, the decrypted side's
+        .filter(c -> c instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
   }
 
   @Override
@@ -261,6 +297,8 @@ public final class StandaloneServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
+    private CertificateFiles certificateFiles;
+    private Duration certificateCheckInterval = Duration.ofSeconds(5);
 
     private Builder() {}
 
@@ -271,6 +309,25 @@ public final class StandaloneServer implements AutoCloseable {
      */
     public Builder channels(boolean channels) {
       this.channels = channels;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS on both listeners with this PEM certificate chain and key, re-read when the files
+     * change; null (the default) serves plain HTTP. A file that does not serve fails {@link #build}
+     * with {@link CertificateFiles.Unusable}.
+     */
+    public Builder tls(CertificateFiles certificateFiles) {
+      this.certificateFiles = certificateFiles;
+      return this;
+    }
+
+    /** How often the certificate files are looked at for a renewal; 5 seconds by default. */
+    public Builder certificateCheckInterval(Duration interval) {
+      if (interval.isZero() || interval.isNegative()) {
+        throw new IllegalArgumentException("certificate check interval must be positive, was " + interval);
+      }
+      this.certificateCheckInterval = interval;
       return this;
     }
 

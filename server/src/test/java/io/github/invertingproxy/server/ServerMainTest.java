@@ -4,13 +4,19 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.server.tls.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 
 public class ServerMainTest {
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -53,7 +59,7 @@ public class ServerMainTest {
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
         "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--max-buffered-bytes",
-        "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind"}) {
+        "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind", "--tls-cert", "--tls-key"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
   }
@@ -130,5 +136,55 @@ public class ServerMainTest {
       assertEquals(1, run("--port", Integer.toString(taken.getLocalPort()), "--admin-port", "0"));
       assertTrue(errText(), errText().contains("cannot start"));
     }
+  }
+
+  /** Runs with valid tokens (no warning about --auth none) and the given TLS flags; returns the exit code. */
+  private int runWithTls(String... tlsFlags) throws Exception {
+    String[] args = new String[tlsFlags.length + 4];
+    args[0] = "--auth";
+    args[1] = "tokens";
+    args[2] = "--tokens-file";
+    args[3] = TestTokens.write(tmp.getRoot().toPath()).toString();
+    System.arraycopy(tlsFlags, 0, args, 4, tlsFlags.length);
+    return run(args);
+  }
+
+  @Test
+  public void tlsCertificateWithoutKeyIsRefused() throws Exception {
+    assertEquals(2, runWithTls("--tls-cert", "/some/fullchain.pem"));
+    assertEquals("inverting-proxy-server: --tls-cert needs --tls-key\n", errText());
+  }
+
+  @Test
+  public void tlsKeyWithoutCertificateIsRefused() throws Exception {
+    assertEquals(2, runWithTls("--tls-key", "/some/privkey.pem"));
+    assertEquals("inverting-proxy-server: --tls-key needs --tls-cert\n", errText());
+  }
+
+  @Test
+  public void garbageCertificateIsOneLineNamingTheFlag() throws Exception {
+    TestCertificates.Issued issued = TestCertificates.authority("CA").issue("EC");
+    Path garbage = Files.writeString(tmp.getRoot().toPath().resolve("cert.pem"), "garbage\n");
+    Path key = issued.writePkcs8Key(tmp.getRoot().toPath().resolve("key.pem"));
+    assertEquals(2, runWithTls("--tls-cert", garbage.toString(), "--tls-key", key.toString()));
+    assertEquals("inverting-proxy-server: --tls-cert " + garbage + ": not a PEM certificate (no BEGIN CERTIFICATE block)\n",
+        errText());
+  }
+
+  @Test
+  public void keyOfAnotherCertificateIsOneLineNamingTheFlag() throws Exception {
+    TestCertificates ca = TestCertificates.authority("CA");
+    Path cert = ca.issue("EC").writeChain(tmp.getRoot().toPath().resolve("cert.pem"));
+    Path key = ca.issue("EC").writePkcs8Key(tmp.getRoot().toPath().resolve("key.pem"));
+    assertEquals(2, runWithTls("--tls-cert", cert.toString(), "--tls-key", key.toString()));
+    assertEquals("inverting-proxy-server: --tls-key " + key + ": does not match the certificate in " + cert + "\n",
+        errText());
+  }
+
+  @Test
+  public void missingKeyFileIsOneLineNamingTheFlag() throws Exception {
+    Path cert = TestCertificates.authority("CA").issue("EC").writeChain(tmp.getRoot().toPath().resolve("cert.pem"));
+    assertEquals(2, runWithTls("--tls-cert", cert.toString(), "--tls-key", "/nonexistent/key.pem"));
+    assertEquals("inverting-proxy-server: --tls-key /nonexistent/key.pem: no such file\n", errText());
   }
 }
