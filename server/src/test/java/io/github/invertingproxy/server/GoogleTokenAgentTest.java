@@ -1,6 +1,7 @@
 package io.github.invertingproxy.server;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.core.ProxySettings;
@@ -12,8 +13,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
@@ -112,6 +120,48 @@ public class GoogleTokenAgentTest {
     assertEquals(200, poll("ya29.agent-access-token"));
     assertEquals(200, poll("ya29.agent-access-token"));
     assertEquals(1, google.tokenInfoCalls());
+  }
+
+  @Test
+  public void refusalsAreLoggedWithTheirReasonButNeverWithTheToken() throws Exception {
+    Logger logger = Logger.getLogger("io.github.invertingproxy.server.google");
+    List<String> lines = new CopyOnWriteArrayList<>();
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        lines.add(new SimpleFormatter().formatMessage(record));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Level before = logger.getLevel();
+    logger.setLevel(Level.FINE);
+    logger.addHandler(handler);
+    try {
+      Map<String, String> refusals = new LinkedHashMap<>();
+      refusals.put(google.idToken(AGENT, "https://elsewhere.example.com", Duration.ofHours(1)),
+          "audience is not " + AUDIENCE);
+      refusals.put(google.idToken(AGENT, AUDIENCE, Duration.ofMinutes(-1)), "expired");
+      refusals.put(FakeGoogleKeys.idToken(FakeGoogleKeys.rsaKey("stranger"), AGENT, AUDIENCE, FakeGoogleKeys.GOOGLE_ISSUER,
+          Duration.ofHours(1)), "signed by a key that " + google.googleCertsUrl() + " does not publish");
+      refusals.put(FakeGoogleKeys.idToken(FakeGoogleKeys.rsaKey("google-1"), AGENT, AUDIENCE, FakeGoogleKeys.GOOGLE_ISSUER,
+          Duration.ofHours(1)), "signature");
+      refusals.put("ya29.nobody-issued-this", "token info answered 400");
+      for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+        lines.clear();
+        assertEquals(401, poll(refusal.getKey()));
+        assertEquals(lines.toString(), 1, lines.size());
+        assertTrue(lines.get(0), lines.get(0).startsWith("agent token refused: ") && lines.get(0).contains(refusal.getValue()));
+        assertFalse(lines.get(0), lines.get(0).contains(refusal.getKey()));
+      }
+    } finally {
+      logger.removeHandler(handler);
+      logger.setLevel(before);
+    }
   }
 
   @Test
