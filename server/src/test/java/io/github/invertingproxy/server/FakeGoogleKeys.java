@@ -35,10 +35,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Google's side of --auth google and iap, on a loopback port: the RSA keys that sign ID tokens
  * ({@code /oauth2/v3/certs}, JWK), IAP's EC P-256 keys ({@code /iap/verify/public_key-jwk}), and the
  * token-info endpoint ({@code /tokeninfo}) for access tokens granted in the test. It signs tokens
- * with the keys it serves, and can make keys it does not serve.
+ * with the keys it serves, and can make keys it does not serve. It is also a GCE metadata server
+ * ({@code GCE_METADATA_HOST}) whose VM account, {@value #VM_ACCOUNT}, gets ID tokens for any audience.
  */
 final class FakeGoogleKeys implements Closeable {
   static final String GOOGLE_ISSUER = "https://accounts.google.com";
+  static final String VM_ACCOUNT = "vm-sa@test-project.iam.gserviceaccount.com";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
@@ -60,6 +62,7 @@ final class FakeGoogleKeys implements Closeable {
     });
     server.createContext("/iap/verify/public_key-jwk", e -> send(e, 200, JSON.writeValueAsString(Map.of("keys", List.of(ecJwk(iapKey))))));
     server.createContext("/tokeninfo", this::tokenInfo);
+    server.createContext("/", this::metadata);
     server.start();
   }
 
@@ -77,6 +80,11 @@ final class FakeGoogleKeys implements Closeable {
 
   String tokenInfoUrl() {
     return base() + "/tokeninfo";
+  }
+
+  /** {@code 127.0.0.1:port}, for {@code GCE_METADATA_HOST}. */
+  String metadataHost() {
+    return "127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** Makes {@code token} an access token of {@code email} that the token-info endpoint knows. */
@@ -205,6 +213,30 @@ final class FakeGoogleKeys implements Closeable {
         "scope", "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/cloud-platform",
         "exp", String.valueOf(Instant.now().plusSeconds(3599).getEpochSecond()), "expires_in", "3599",
         "email", email, "email_verified", "true")));
+  }
+
+  private void metadata(HttpExchange e) throws IOException {
+    if (!"Google".equals(e.getRequestHeaders().getFirst("Metadata-Flavor"))) {
+      send(e, 403, "missing Metadata-Flavor: Google");
+      return;
+    }
+    e.getResponseHeaders().set("Metadata-Flavor", "Google");
+    String query = e.getRequestURI().getRawQuery();
+    Map<String, String> params = new LinkedHashMap<>();
+    for (String pair : query == null ? new String[0] : query.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        params.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    switch (e.getRequestURI().getRawPath()) {
+      case "/" -> send(e, 200, "computeMetadata/\n");
+      case "/computeMetadata/v1/instance/service-accounts/default/identity" ->
+          send(e, 200, idToken(VM_ACCOUNT, params.getOrDefault("audience", ""), Duration.ofHours(1)));
+      case "/computeMetadata/v1/instance/service-accounts/default/email" -> send(e, 200, VM_ACCOUNT);
+      case "/computeMetadata/v1/universe/universe-domain" -> send(e, 200, "googleapis.com");
+      default -> send(e, 404, "not found");
+    }
   }
 
   private static void send(HttpExchange e, int status, String body) throws IOException {
