@@ -33,6 +33,15 @@ import java.util.logging.Logger;
 final class TokenInfoEndpoint {
   private static final Logger LOG = Logger.getLogger(TokenInfoEndpoint.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * The JDK client's debug log names the URL, whose query holds the token: kept quiet even under
+   * {@code --debug}. Held here so that the level set on it is not collected with it.
+   */
+  private static final Logger HTTP_CLIENT_DEBUG = Logger.getLogger("jdk.internal.httpclient.debug");
+
+  static {
+    HTTP_CLIENT_DEBUG.setLevel(Level.INFO);
+  }
   /** App Engine's OAuth service accepts tokens with either scope; so does this server. */
   static final Set<String> SCOPES = Set.of(
       "https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email");
