@@ -111,14 +111,19 @@ final class FakeGoogleKeys implements Closeable {
     return idToken(googleKey, email, audience, GOOGLE_ISSUER, lifetime);
   }
 
-  /** An ID token signed with any key: for a key that is not published, make one with {@link #rsaKey}. */
+  /**
+   * An ID token signed with any key (for a key that is not published, make one with {@link #rsaKey});
+   * a null email makes one without email claims, as GCE's standard format is.
+   */
   static String idToken(SigningKey key, String email, String audience, String issuer, Duration lifetime) {
     JsonWebSignature.Header header = new JsonWebSignature.Header().setAlgorithm("RS256").setType("JWT").setKeyId(key.kid());
     JsonWebToken.Payload payload = new JsonWebToken.Payload().setIssuer(issuer).setAudience(audience)
         .setSubject("1234567890").setIssuedAtTimeSeconds(Instant.now().getEpochSecond())
         .setExpirationTimeSeconds(Instant.now().plus(lifetime).getEpochSecond());
-    payload.set("email", email);
-    payload.set("email_verified", true);
+    if (email != null) {
+      payload.set("email", email);
+      payload.set("email_verified", true);
+    }
     try {
       return JsonWebSignature.signUsingRsaSha256(key.pair().getPrivate(), GsonFactory.getDefaultInstance(), header, payload);
     } catch (GeneralSecurityException | IOException e) {
@@ -231,8 +236,13 @@ final class FakeGoogleKeys implements Closeable {
     }
     switch (e.getRequestURI().getRawPath()) {
       case "/" -> send(e, 200, "computeMetadata/\n");
-      case "/computeMetadata/v1/instance/service-accounts/default/identity" ->
-          send(e, 200, idToken(VM_ACCOUNT, params.getOrDefault("audience", ""), Duration.ofHours(1)));
+      case "/computeMetadata/v1/instance/service-accounts/default/identity" -> {
+        // As on GCE: the token names the account's email only in the full format.
+        String token = "full".equals(params.get("format"))
+            ? idToken(VM_ACCOUNT, params.getOrDefault("audience", ""), Duration.ofHours(1))
+            : idToken(googleKey, null, params.getOrDefault("audience", ""), GOOGLE_ISSUER, Duration.ofHours(1));
+        send(e, 200, token);
+      }
       case "/computeMetadata/v1/instance/service-accounts/default/email" -> send(e, 200, VM_ACCOUNT);
       case "/computeMetadata/v1/universe/universe-domain" -> send(e, 200, "googleapis.com");
       default -> send(e, 404, "not found");
