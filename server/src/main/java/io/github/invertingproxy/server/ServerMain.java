@@ -135,6 +135,9 @@ public final class ServerMain {
     if (!dataDir.get().isEmpty()) {
       b.dataDir(Path.of(dataDir.get()));
     }
+    if (!GoogleAuthFlags.isGoogle(auth.get())) {
+      googleAuth.requireUnused(auth.get());
+    }
     switch (auth.get()) {
       case "none" -> {
         if (!tokensFile.get().isEmpty()) {
@@ -158,9 +161,6 @@ public final class ServerMain {
         }
         b.identity(googleAuth.identity(auth.get(), err));
       }
-    }
-    if (!GoogleAuthFlags.isGoogle(auth.get())) {
-      googleAuth.requireUnused(auth.get());
     }
     if (pendingTimeout.get().compareTo(Duration.ofSeconds(55)) > 0) {
       err.println("WARNING: --pending-timeout " + GoDuration.format(pendingTimeout.get())

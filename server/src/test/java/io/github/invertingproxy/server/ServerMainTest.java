@@ -82,7 +82,7 @@ public class ServerMainTest {
   @Test
   public void googleFlagsWithoutGoogleAuthAreRefused() {
     assertEquals(2, run("--auth", "none", "--admins", "admin@example.com"));
-    assertTrue(errText(), errText().endsWith("inverting-proxy-server: --admins needs --auth google or iap, not --auth none\n"));
+    assertEquals("inverting-proxy-server: --admins needs --auth google or iap, not --auth none\n", errText());
   }
 
   @Test
