@@ -95,10 +95,12 @@ public final class ServerMain {
     Flags.Flag<Duration> liveWindow = flags.duration("live-window", Duration.ofMinutes(5),
         "a backend is live while its agent polled within this time; others get 503");
     Flags.Flag<String> auth = flags.string("auth", "none",
-        "none: no authentication (local use only); tokens: bearer tokens from --tokens-file").env("AUTH");
+        "none: no authentication (local use only); tokens: bearer tokens from --tokens-file;\n"
+            + "google: Google ID or access tokens; iap: users through Identity-Aware Proxy; google,iap: both").env("AUTH");
     Flags.Flag<String> tokensFile = flags.string("tokens-file", "",
         "with --auth tokens: a file of lines \"TOKEN admin\", \"TOKEN agent EMAIL\" or \"TOKEN user EMAIL\"")
         .env("TOKENS_FILE");
+    GoogleAuthFlags googleAuth = new GoogleAuthFlags(flags);
     Flags.Flag<Integer> maxHeaderBytes = flags.integer("max-header-bytes", MessageLimits.DEFAULT.maxLineLength(),
         "largest request head (request line and headers) accepted; larger gets 431");
     Flags.Flag<Integer> maxHeaders = flags.integer("max-headers", MessageLimits.DEFAULT.maxHeaderCount(),
@@ -154,6 +156,9 @@ public final class ServerMain {
     if (!dataDir.get().isEmpty()) {
       b.dataDir(Path.of(dataDir.get()));
     }
+    if (!GoogleAuthFlags.isGoogle(auth.get())) {
+      googleAuth.requireUnused(auth.get());
+    }
     switch (auth.get()) {
       case "none" -> {
         if (!tokensFile.get().isEmpty()) {
@@ -168,7 +173,15 @@ public final class ServerMain {
         }
         b.tokensFile(Path.of(tokensFile.get()));
       }
-      default -> throw new Flags.UsageException("--auth must be none or tokens, not \"" + auth.get() + "\"", false);
+      default -> {
+        if (!GoogleAuthFlags.isGoogle(auth.get())) {
+          throw new Flags.UsageException("--auth must be none, tokens, google, iap or google,iap, not \"" + auth.get() + "\"", false);
+        }
+        if (!tokensFile.get().isEmpty()) {
+          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
+        }
+        b.identity(googleAuth.identity(auth.get(), err));
+      }
     }
     if (tlsCert.get().isEmpty() != tlsKey.get().isEmpty()) {
       throw new Flags.UsageException(tlsCert.get().isEmpty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key", false);

@@ -59,7 +59,8 @@ public class ServerMainTest {
     String help = out.toString(StandardCharsets.UTF_8);
     for (String flag : new String[] {"--port", "--bind", "--data-dir", "--response-timeout", "--pending-timeout",
         "--live-window", "--auth", "--tokens-file", "--max-header-bytes", "--max-headers", "--max-threads", "--max-buffered-bytes",
-        "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind", "--tls-cert", "--tls-key"}) {
+        "--read-header-timeout", "--max-connections", "--debug", "--admin-port", "--admin-bind", "--tls-cert", "--tls-key",
+        "--google-audience", "--iap-audience", "--admins", "--google-certs-url", "--iap-certs-url", "--google-tokeninfo-url"}) {
       assertTrue(flag + " missing from help", help.contains(flag));
     }
   }
@@ -186,5 +187,47 @@ public class ServerMainTest {
     Path cert = TestCertificates.authority("CA").issue("EC").writeChain(tmp.getRoot().toPath().resolve("cert.pem"));
     assertEquals(2, runWithTls("--tls-cert", cert.toString(), "--tls-key", "/nonexistent/key.pem"));
     assertEquals("inverting-proxy-server: --tls-key /nonexistent/key.pem: no such file\n", errText());
+  }
+
+  @Test
+  public void iapAuthWithoutAudienceIsOneLine() {
+    assertEquals(2, run("--auth", "iap"));
+    assertEquals("inverting-proxy-server: --auth iap needs --iap-audience (/projects/NUMBER/global/backendServices/ID"
+        + " or /projects/NUMBER/apps/PROJECT_ID)\n", errText());
+  }
+
+  @Test
+  public void iapAudienceOfAnotherShapeIsRefused() {
+    assertEquals(2, run("--auth", "iap", "--iap-audience", "my-client-id.apps.googleusercontent.com"));
+    assertTrue(errText(), errText().startsWith("inverting-proxy-server: --iap-audience must be /projects/NUMBER/"));
+  }
+
+  @Test
+  public void googleFlagsWithoutGoogleAuthAreRefused() {
+    assertEquals(2, run("--auth", "none", "--admins", "admin@example.com"));
+    assertEquals("inverting-proxy-server: --admins needs --auth google or iap, not --auth none\n", errText());
+  }
+
+  @Test
+  public void unknownAuthModeNamesTheChoices() {
+    assertEquals(2, run("--auth", "google,tokens"));
+    assertEquals("inverting-proxy-server: --auth must be none, tokens, google, iap or google,iap, not \"google,tokens\"\n",
+        errText());
+  }
+
+  @Test
+  public void adminWhoIsNotAnEmailIsRefused() {
+    assertEquals(2, run("--auth", "google", "--admins", "admin@example.com,root"));
+    assertTrue(errText(), errText().endsWith("inverting-proxy-server: --admins: \"root\" is not an email address\n"));
+  }
+
+  @Test
+  public void googleAndIapTogetherConfigureAServer() throws Exception {
+    StandaloneServer server = ServerMain.configure(new String[] {"--auth", "google,iap", "--port", "0", "--admin-port", "0",
+        "--google-audience", "https://proxy.example.com", "--iap-audience", "/projects/1/apps/my-project",
+        "--admins", "admin@example.com"}, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    server.close();
+    assertEquals("", errText());
   }
 }
