@@ -18,6 +18,7 @@ help:
 	@echo "make deploy-dry-run PROJECT_ID=x   print the deploy commands without running them"
 	@echo "make agent-image               the agent's Docker image (needs a Docker engine)"
 	@echo "make bench                     the benchmarks (docs/benchmarks.md); BENCH_QUICK=1 for a short run"
+	@echo "make soak                      faults under load: agent killed, server restarted (docs/reliability.md); SOAK_MINUTES=10"
 
 build:
 	$(MVN) -q -DskipTests install
@@ -35,4 +36,5 @@ clean:
 
 -include appengine.mk
 -include bench/bench.mk
+-include bench/soak.mk
 -include agent/agent.mk

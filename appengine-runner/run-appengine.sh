@@ -46,7 +46,7 @@ require_free_port "$BACKEND_PORT" BACKEND_PORT
 for p in "$SERVICE_PORT" "$AGENT_PORT" "$API_PORT"; do require_free_port "$p" SERVICE_PORT; done
 
 start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
-start "$RUN_DIR/runner.log" java -jar "$RUNNER_JAR" --port "$PORT" --first-service-port "$SERVICE_PORT" \
+start "$RUN_DIR/runner.log" java -XX:+ExitOnOutOfMemoryError -jar "$RUNNER_JAR" --port "$PORT" --first-service-port "$SERVICE_PORT" \
   --oauth-tokens "$TOKEN=demo-agent@localhost,$ADMIN_TOKEN=admin@localhost:admin" \
   --datastore-file "$RUN_DIR/datastore.bin" --instances "$INSTANCES"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
@@ -58,7 +58,7 @@ if ! java -jar "$SERVER_JAR" backends get demo --api "$API_URL" --token "$ADMIN_
     --backend-user demo-agent@localhost --path-prefixes / >/dev/null
 fi
 
-start "$RUN_DIR/agent.log" java -jar "$AGENT_JAR" --proxy "$AGENT_URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
+start "$RUN_DIR/agent.log" java -XX:+ExitOnOutOfMemoryError -jar "$AGENT_JAR" --proxy "$AGENT_URL" --backend demo --host "127.0.0.1:${BACKEND_PORT}" \
   --credentials "token-file:$TOKEN_FILE"
 live() { [ "$(status_as_user /)" = "200" ]; }
 wait_for "the agent" 30 live

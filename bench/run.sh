@@ -16,13 +16,14 @@ else
 fi
 # JVM flags for the server and the agent (printed in the report). A bounded heap keeps RSS honest.
 JVM_FLAGS=${BENCH_JVM_FLAGS:-"-Xms64m -Xmx512m -XX:+UseParallelGC"}
+JVM_FLAGS="$JVM_FLAGS -XX:+ExitOnOutOfMemoryError"  # a server out of memory exits rather than lingering
 SERVER_FLAGS=${BENCH_SERVER_FLAGS:-""}
 AGENT_FLAGS=${BENCH_AGENT_FLAGS:-""}
 AE_FLAGS=${BENCH_APPENGINE_FLAGS:-""}
 # On a shared machine, BENCH_NICE=-10 (as root) gives everything the bench starts a higher priority.
 NICE=${BENCH_NICE:-}
 PROFILE=${BENCH_PROFILE:-0}   # 1: record JFR of server and agent (in the work dir)
-ONLY=${BENCH_ONLY:-rate,reference,stream,idle,appengine}   # which groups of cases to run
+ONLY=${BENCH_ONLY:-rate,tls,reference,stream,idle,appengine}   # which groups of cases to run
 wants() { case ",$ONLY," in *",$1,"*) return 0;; *) return 1;; esac; }
 
 SERVER_JAR=${BENCH_SERVER_JAR:-server/target/inverting-proxy-server.jar}   # another build, to compare
@@ -280,6 +281,48 @@ if wants rate; then
   echo "  TIME-WAIT sockets on the proxy's port: $(ss -tan state time-wait "( sport = :$PROXY_PORT or dport = :$PROXY_PORT )" 2>/dev/null | tail -n +2 | wc -l);" \
     "on the backend's: $(ss -tan state time-wait "( sport = :$NGINX_PORT or dport = :$NGINX_PORT )" 2>/dev/null | tail -n +2 | wc -l)" \
     "(wrk's direct runs close theirs too: up to one per connection and run)"
+fi
+
+# --- the same over TLS ------------------------------------------------------------------------
+# Measured, without targets: a second server with --tls-cert/--tls-key (a private authority's
+# certificate made here with openssl), its agent trusting that authority with --ca-cert, and wrk
+# speaking HTTPS/1.1 to it. The direct column is still plain nginx.
+if wants tls; then
+  echo
+  echo "== request rate over TLS (wrk over https, ${DURATION}s per run)"
+  TLS_DIR="$WORK/tls"; mkdir -p "$TLS_DIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/ca.key" \
+    -out "$TLS_DIR/ca.pem" -subj "/CN=bench CA" -days 2 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/key.pem" \
+    -out "$TLS_DIR/server.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$TLS_DIR/san.cnf"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+    -days 1 -extfile "$TLS_DIR/san.cnf" -out "$TLS_DIR/server.pem" 2>/dev/null
+  cat "$TLS_DIR/server.pem" "$TLS_DIR/ca.pem" >"$TLS_DIR/fullchain.pem"
+  free_port; TLS_PORT=$PORT_FOUND
+  free_port; TLS_ADMIN_PORT=$PORT_FOUND
+  # shellcheck disable=SC2086
+  start server-tls "$JAVA" $JVM_FLAGS $(jfr server-tls) -jar "$SERVER_JAR" --port "$TLS_PORT" --admin-port "$TLS_ADMIN_PORT" \
+    --tls-cert "$TLS_DIR/fullchain.pem" --tls-key "$TLS_DIR/key.pem" $SERVER_FLAGS
+  TLS_SERVER_PID=$LAST_PID
+  wait_for "the TLS server" 30 port_open "$TLS_ADMIN_PORT"
+  java -jar "$SERVER_JAR" backends create --url "https://127.0.0.1:$TLS_ADMIN_PORT/" --ca-cert "$TLS_DIR/ca.pem" \
+    --id bench --end-user allUsers --backend-user agent@example.com --path-prefixes / >/dev/null
+  # shellcheck disable=SC2086
+  start agent-tls "$JAVA" $JVM_FLAGS $(jfr agent-tls) -jar "$AGENT_JAR" --proxy "https://127.0.0.1:$TLS_PORT/" \
+    --ca-cert "$TLS_DIR/ca.pem" --backend bench --host "127.0.0.1:$NGINX_PORT" --credentials none $AGENT_FLAGS
+  TLS_AGENT_PID=$LAST_PID
+  tls_ok() { [ "$(curl -s -o /dev/null -m 5 --cacert "$TLS_DIR/ca.pem" -w '%{http_code}' "$1" || true)" = 200 ]; }
+  wait_for "the agent over TLS" 30 tls_ok "https://127.0.0.1:$TLS_PORT/100b.txt"
+  run_wrk "https://127.0.0.1:$TLS_PORT/100b.txt" 16 $(( WARMUP / 2 + 1 )) >/dev/null
+  PLAIN=("$PROXIED" "$SERVER_PID" "$AGENT_PID")
+  PROXIED="https://127.0.0.1:$TLS_PORT"; SERVER_PID=$TLS_SERVER_PID; AGENT_PID=$TLS_AGENT_PID
+  wrk_case "TLS: 100 B, c=16" /100b.txt 16 "" ""
+  wrk_case "TLS: 100 B, c=64" /100b.txt 64 "" ""
+  wrk_case "TLS: 1 MiB, c=16" /1m.bin 16 "" ""
+  PROXIED=${PLAIN[0]}; SERVER_PID=${PLAIN[1]}; AGENT_PID=${PLAIN[2]}
+  stop_named agent-tls
+  stop_named server-tls
 fi
 
 # --- reference: the same two hops relayed by nginx --------------------------------------------

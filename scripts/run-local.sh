@@ -27,7 +27,7 @@ require_free_port "$ADMIN_PORT" ADMIN_PORT
 require_free_port "$BACKEND_PORT" BACKEND_PORT
 
 start "$RUN_DIR/backend.log" java -cp "$SERVER_JAR" io.github.invertingproxy.server.DemoBackend "$BACKEND_PORT"
-start "$RUN_DIR/server.log" java -jar "$SERVER_JAR" --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$RUN_DIR/data"
+start "$RUN_DIR/server.log" java -XX:+ExitOnOutOfMemoryError -jar "$SERVER_JAR" --port "$PORT" --admin-port "$ADMIN_PORT" --data-dir "$RUN_DIR/data"
 wait_for "the demo backend" 30 port_open "$BACKEND_PORT"
 wait_for "the proxy" 30 port_open "$PORT"
 wait_for "the admin API" 30 port_open "$ADMIN_PORT"
@@ -37,7 +37,7 @@ if ! java -jar "$SERVER_JAR" backends get demo --api "$ADMIN_URL" >/dev/null 2>&
     --backend-user demo-agent@localhost --path-prefixes / >/dev/null
 fi
 
-start "$RUN_DIR/agent.log" java -jar "$AGENT_JAR" --proxy "$URL" --backend demo \
+start "$RUN_DIR/agent.log" java -XX:+ExitOnOutOfMemoryError -jar "$AGENT_JAR" --proxy "$URL" --backend demo \
   --host "127.0.0.1:${BACKEND_PORT}" --credentials none
 live() { [ "$(http_status "$PORT" /)" = "200" ]; }
 wait_for "the agent" 30 live

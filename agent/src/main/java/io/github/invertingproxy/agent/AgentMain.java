@@ -2,6 +2,7 @@ package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.protocol.logging.OutOfMemoryHalt;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
@@ -37,6 +38,7 @@ public final class AgentMain {
       return 2;
     }
     Handler log = LogLineFormatter.install(options.debug(), err);
+    OutOfMemoryHalt.install(AgentOptions.PROGRAM, err);
     try {
       return runAgent(options, err, log);
     } finally {

@@ -25,6 +25,7 @@ public interface AgentObserver {
    * How a request's response went back to the proxy.
    *
    * @param status the response's status: the backend's, or the agent's own 502 when the backend failed
+   *     (503 when the agent stopped before the backend answered)
    * @param backendFailure why the backend gave no (whole) response; null when it did
    * @param proxyStatus how the proxy answered the response (200; 404 when its client was gone)
    */

@@ -3,9 +3,12 @@ package io.github.invertingproxy.agent;
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.flags.Flags;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * The agent's command line: the original Go agent's flag names and defaults, with the Docker image's
@@ -22,8 +25,10 @@ record AgentOptions(
     boolean stripCredentials,
     boolean debug,
     boolean disableSslForTest,
+    SSLContext proxyTrust,
     ProxyCredentials credentials,
     int maxConcurrentRequests,
+    long maxBufferedBytes,
     Duration gracefulShutdownTimeout,
     boolean chainRequests,
     boolean channel,
@@ -63,6 +68,9 @@ record AgentOptions(
     Flags.Flag<Integer> maxConcurrent = flags.integer("max-concurrent-requests",
         ForwardingAgent.DEFAULT_MAX_CONCURRENT_REQUESTS,
         "How many requests are forwarded at once; more wait their turn (a streaming response holds one)");
+    Flags.Flag<Long> maxBuffered = flags.byteCount("max-buffered-bytes", HeldRequests.defaultLimit(),
+        "Most bytes of requests taken whole from the channel that may wait for a request thread; while they\n"
+            + "fill it the channel is read no further; by default a quarter of this JVM's heap (-Xmx)");
     Flags.Flag<Duration> grace = flags.duration("graceful-shutdown-timeout", Duration.ZERO,
         "On SIGTERM, stop polling and let requests in flight finish for up to this long, then exit 0;\n"
             + "0 (the original's default) cuts them off at once").env("GRACEFUL_SHUTDOWN_TIMEOUT");
@@ -79,6 +87,9 @@ record AgentOptions(
         .env("DEBUG");
     Flags.Flag<Boolean> disableSsl = flags.bool("disable-ssl-for-test", false,
         "Accept any certificate from an https proxy; for tests with a self-signed proxy only");
+    Flags.Flag<String> caCert = flags.string("ca-cert", "",
+        "PEM file of a private certificate authority whose certificates the agent accepts from an https\n"
+            + "proxy, besides the system's trusted ones").env("CA_CERT");
 
     WebSocketOptions.Definitions webSockets = WebSocketOptions.define(flags);
     OriginalFeatures features = OriginalFeatures.define(flags);
@@ -93,6 +104,17 @@ record AgentOptions(
     if (backend.get().isEmpty()) {
       throw new Flags.UsageException("missing --backend (or BACKEND): the ID of the backend this agent serves", false);
     }
+    SSLContext proxyTrust = null;
+    if (!caCert.get().isEmpty()) {
+      if (disableSsl.get()) {
+        throw new Flags.UsageException("--ca-cert and --disable-ssl-for-test exclude each other", false);
+      }
+      try {
+        proxyTrust = ProxyTrust.systemAnd(Path.of(caCert.get()));
+      } catch (IOException e) {
+        throw new Flags.UsageException("--ca-cert " + e.getMessage(), false);
+      }
+    }
     String target = host.get();
     String port = env.getOrDefault("PORT", "");
     if (!host.isSet() && !port.isEmpty()) {
@@ -100,8 +122,8 @@ record AgentOptions(
       target = (hostname.isEmpty() ? "localhost" : hostname) + ":" + port;
     }
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
-        forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(),
-        credentials.credentials(env, proxy.get()), maxConcurrent.get(), grace.get(), chain.get(), channel.get(),
+        forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(), proxyTrust,
+        credentials.credentials(env, proxy.get()), maxConcurrent.get(), maxBuffered.get(), grace.get(), chain.get(), channel.get(),
         webSockets.options(), features, metricsBind.get().isEmpty() ? null : metricsBind.get());
     options.check();
     features.check();
@@ -126,7 +148,9 @@ record AgentOptions(
         .forwardUserId(forwardUserId)
         .stripCredentials(stripCredentials)
         .disableSslForTest(disableSslForTest)
+        .proxyTrust(proxyTrust)
         .maxConcurrentRequests(maxConcurrentRequests)
+        .maxBufferedBytes(maxBufferedBytes)
         .shutdownGracePeriod(gracefulShutdownTimeout)
         .chainRequests(chainRequests)
         .channel(channel)
@@ -148,6 +172,7 @@ record AgentOptions(
     check("--proxy-timeout", () -> b.proxyTimeout(proxyTimeout));
     check("--request-forwarding-timeout", () -> b.requestForwardingTimeout(requestForwardingTimeout));
     check("--max-concurrent-requests", () -> b.maxConcurrentRequests(maxConcurrentRequests));
+    check("--max-buffered-bytes", () -> b.maxBufferedBytes(maxBufferedBytes));
     check("--graceful-shutdown-timeout", () -> b.shutdownGracePeriod(gracefulShutdownTimeout));
     if (metricsBind != null) {
       try {

@@ -45,6 +45,14 @@ final class ChannelSocket implements FrameHandler {
     void received(ChannelFrame.Request request, ChannelSocket via);
 
     /**
+     * Called after each frame with what reads the next one: run it now, or later to hold the
+     * channel back while the agent holds too much (see {@link HeldRequests}).
+     */
+    default void readOn(Runnable readNext) {
+      readNext.run();
+    }
+
+    /**
      * Called once, when the socket has closed.
      *
      * @param agentReason why the agent closed it, or null when the proxy closed it or it broke
@@ -61,6 +69,8 @@ final class ChannelSocket implements FrameHandler {
   private volatile String agentReason;
   private volatile Throwable failure;
   private volatile long lastReceivedNanos = System.nanoTime();
+  /** The agent reads no frame for now (see {@link Listener#readOn}): a silence that proves nothing. */
+  private volatile boolean readsHeldBack;
   private volatile long lastPingNanos = System.nanoTime();
   private volatile long openedNanos;
   /** Response frames handed to Jetty and not yet written, and when the last write ended. */
@@ -181,6 +191,9 @@ final class ChannelSocket implements FrameHandler {
       stuck(new TimeoutException("no response frame written for " + WRITE_TIMEOUT.toSeconds() + " s"));
       return;
     }
+    if (readsHeldBack) {
+      return;
+    }
     if (now - lastReceivedNanos >= idle.toNanos()) {
       close(CloseStatus.SHUTDOWN, "nothing from the proxy, not even a pong, for " + idle.toSeconds() + " s");
     } else if (now - lastReceivedNanos >= ping.toNanos() && now - lastPingNanos >= ping.toNanos()) {
@@ -236,7 +249,12 @@ final class ChannelSocket implements FrameHandler {
     }
     callback.succeeded();
     // Read on even after closing: the proxy's answer to the close still has to arrive.
-    demand(s);
+    readsHeldBack = true;
+    listener.readOn(() -> {
+      readsHeldBack = false;
+      lastReceivedNanos = System.nanoTime();
+      demand(s);
+    });
   }
 
   /** Adds a data frame to the message it belongs to; a complete message goes to the listener. */

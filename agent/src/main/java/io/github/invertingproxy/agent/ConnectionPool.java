@@ -64,13 +64,19 @@ final class ConnectionPool implements Closeable {
    */
   ConnectionPool(Origin origin, boolean trustAnyCertificate, Duration connectTimeout, Http1Config http1Config,
       ContentLengthStrategy outgoingLength, int maxIdle) {
+    this(origin, trustAnyCertificate, null, connectTimeout, http1Config, outgoingLength, maxIdle);
+  }
+
+  /** @param trusted the authorities to accept certificates from; null for the JVM's default */
+  ConnectionPool(Origin origin, boolean trustAnyCertificate, SSLContext trusted, Duration connectTimeout,
+      Http1Config http1Config, ContentLengthStrategy outgoingLength, int maxIdle) {
     this.origin = requireNonNull(origin, "origin");
     this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout");
     this.http1Config = requireNonNull(http1Config, "http1Config");
     this.outgoingLength = outgoingLength;
     this.maxIdle = maxIdle;
     this.verifyHostname = !trustAnyCertificate;
-    this.tls = origin.tls() ? socketFactory(trustAnyCertificate) : null;
+    this.tls = origin.tls() ? socketFactory(trustAnyCertificate, trusted) : null;
   }
 
   Origin origin() {
@@ -227,10 +233,10 @@ final class ConnectionPool implements Closeable {
     return old.size();
   }
 
-  private static SSLSocketFactory socketFactory(boolean trustAnyCertificate) {
+  private static SSLSocketFactory socketFactory(boolean trustAnyCertificate, SSLContext trusted) {
     try {
       if (!trustAnyCertificate) {
-        return SSLContext.getDefault().getSocketFactory();
+        return (trusted != null ? trusted : SSLContext.getDefault()).getSocketFactory();
       }
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, new TrustManager[] {new TrustAnyCertificate()}, null);

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 
@@ -69,7 +70,9 @@ public final class ForwardingAgent implements Closeable {
   private final boolean forwardUserId;
   private final boolean stripCredentials;
   private final boolean disableSslForTest;
+  private final SSLContext proxyTrust;
   private final int maxConcurrentRequests;
+  private final HeldRequests heldRequests;
   private final Duration shutdownGracePeriod;
   private final List<HtmlSnippet> htmlSnippets;
   private final SessionOptions sessionOptions;
@@ -110,7 +113,9 @@ public final class ForwardingAgent implements Closeable {
     this.forwardUserId = b.forwardUserId;
     this.stripCredentials = b.stripCredentials;
     this.disableSslForTest = b.disableSslForTest;
+    this.proxyTrust = b.proxyTrust;
     this.maxConcurrentRequests = b.maxConcurrentRequests;
+    this.heldRequests = new HeldRequests(b.maxBufferedBytes);
     this.shutdownGracePeriod = b.shutdownGracePeriod;
     List<HtmlSnippet> snippets = new ArrayList<>(b.htmlSnippets);
     if (b.webSocketOptions != null && b.webSocketOptions.injectsShim()) {
@@ -143,6 +148,11 @@ public final class ForwardingAgent implements Closeable {
   int idleBackendConnections() {
     ConnectionPool pool = backendPool;
     return pool == null ? 0 : pool.idleCount();
+  }
+
+  /** Bytes of channel requests waiting for a thread, within the builder's {@code maxBufferedBytes}. */
+  HeldRequests heldRequests() {
+    return heldRequests;
   }
 
   /** Whether the channel to the proxy is open (the channel extension, docs/protocol.md). */
@@ -178,7 +188,7 @@ public final class ForwardingAgent implements Closeable {
       // Keep as many idle connections as requests may run at once (plus the poll's), or a busy agent
       // reconnects on every burst; idle ones still close after ConnectionPool.MAX_IDLE.
       int idleLimit = maxConcurrentRequests + 1;
-      proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyConnectTimeout,
+      proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyTrust, proxyConnectTimeout,
           Http1Config.DEFAULT, null, idleLimit);
       // The backend's response heads are held to the limits the proxy parses them with.
       Http1Config backendConfig = Http1Config.custom()
@@ -215,7 +225,7 @@ public final class ForwardingAgent implements Closeable {
         forwarder.acceptNextRequests(() -> !closing);
       }
       if (webSocketOptions != null || channel) {
-        dialer = new Dialer(disableSslForTest);
+        dialer = new Dialer(disableSslForTest, proxyTrust);
         try {
           dialer.start();
         } catch (Exception e) {
@@ -250,9 +260,9 @@ public final class ForwardingAgent implements Closeable {
         proxyChannel = new ProxyChannel(proxyUrl.webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
           // An id a poll listed as well is forwarded once, whichever way came first.
           if (startedIds.markStarted(request.id())) {
-            forwarder.forward(request, via, requestThreads);
+            forwarder.forward(request, via, heldRequests.holding(request.message().length, requestThreads));
           }
-        }, timer);
+        }, timer, heldRequests);
         features.add(AgentFeatures.CHANNEL);
       }
       proxy.announceFeatures(features.isEmpty() ? null : String.join(", ", features));
@@ -285,7 +295,7 @@ public final class ForwardingAgent implements Closeable {
           Duration wait = backoff.next();
           // One warning when polling starts to fail and one line when it recovers, not one per retry.
           if (!failing) {
-            LOG.warning("polling the proxy failed, retrying with backoff: " + e.getMessage());
+            LOG.warning("polling the proxy failed, retrying with backoff: " + ProxyTrust.describe(e));
             failing = true;
           } else {
             LOG.fine("polling the proxy failed again, next try in " + wait.toMillis() + " ms: " + e.getMessage());
@@ -397,6 +407,8 @@ public final class ForwardingAgent implements Closeable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      // Those whose response has not begun get a 503 now, while the proxy connections are still open.
+      step("answering requests in flight", forwarder::answerUnanswered);
       requests.shutdownNow();
       step("closing proxy connections", proxyPool::close);
       step("closing backend connections", backendPool::close);
@@ -455,7 +467,9 @@ public final class ForwardingAgent implements Closeable {
     private boolean forwardUserId;
     private boolean stripCredentials;
     private boolean disableSslForTest;
+    private SSLContext proxyTrust;
     private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+    private long maxBufferedBytes = HeldRequests.defaultLimit();
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
     private final List<HtmlSnippet> htmlSnippets = new ArrayList<>();
     private SessionOptions sessionOptions;
@@ -650,12 +664,34 @@ public final class ForwardingAgent implements Closeable {
       return this;
     }
 
+    /**
+     * The authorities an https proxy's certificate (and a {@code wss://} peer's) may come from, as made
+     * by {@link ProxyTrust#systemAnd}; null (the default) trusts the JVM's own trust store.
+     */
+    public Builder proxyTrust(SSLContext proxyTrust) {
+      this.proxyTrust = proxyTrust;
+      return this;
+    }
+
     /** How many requests are forwarded at once; more wait their turn. 64 by default. */
     public Builder maxConcurrentRequests(int maxConcurrentRequests) {
       if (maxConcurrentRequests < 1) {
         throw new IllegalArgumentException("max concurrent requests must be at least 1, was " + maxConcurrentRequests);
       }
       this.maxConcurrentRequests = maxConcurrentRequests;
+      return this;
+    }
+
+    /**
+     * Most bytes of requests taken whole from the channel that may wait for a thread; while they fill
+     * it the channel is read no further. A quarter of the heap by default; at least one frame.
+     */
+    public Builder maxBufferedBytes(long maxBufferedBytes) {
+      if (maxBufferedBytes < ChannelFrame.MAX_FRAME_BYTES) {
+        throw new IllegalArgumentException("max buffered bytes must be at least one channel frame ("
+            + ChannelFrame.MAX_FRAME_BYTES + "), was " + maxBufferedBytes);
+      }
+      this.maxBufferedBytes = maxBufferedBytes;
       return this;
     }
 

@@ -250,7 +250,10 @@ final class GoogleProxyCredentials implements ProxyCredentials, Closeable {
       throw new IOException("credentials of type " + credentials.getClass().getSimpleName()
           + " cannot make ID tokens; use a service account or the GCE metadata server");
     }
-    return IdTokenCredentials.newBuilder().setIdTokenProvider(provider).setTargetAudience(audience).build();
+    // The full format (and, impersonating, the email option) makes the token name the account's email,
+    // which a proxy matches against the record's backendUser; GCE's standard format names no email.
+    return IdTokenCredentials.newBuilder().setIdTokenProvider(provider).setTargetAudience(audience)
+        .setOptions(List.of(IdTokenProvider.Option.FORMAT_FULL, IdTokenProvider.Option.INCLUDE_EMAIL)).build();
   }
 
   private Path wellKnownFile() {

@@ -1,6 +1,7 @@
 package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.protocol.logging.AsyncLogHandler;
+import io.github.invertingproxy.protocol.logging.CredentialRedaction;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,7 +13,7 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** One line per record: UTC time, level, message; a stack trace follows only at FINE. */
+/** One line per record: UTC time, level, message, credentials redacted; a stack trace follows only at FINE. */
 final class LogLineFormatter extends Formatter {
   private static final String ROOT = "io.github.invertingproxy";
   // java.util.logging keeps loggers weakly; holding the configured one keeps its level and handler.
@@ -59,6 +60,6 @@ final class LogLineFormatter extends Formatter {
         b.append(" (").append(thrown).append(')');
       }
     }
-    return b.append(System.lineSeparator()).toString();
+    return CredentialRedaction.redact(b.append(System.lineSeparator()).toString());
   }
 }

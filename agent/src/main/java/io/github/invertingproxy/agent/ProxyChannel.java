@@ -44,6 +44,7 @@ final class ProxyChannel implements Closeable {
   private final ProxyClient proxy;
   private final Dialer dialer;
   private final BiConsumer<ChannelFrame.Request, ChannelSocket> requests;
+  private final HeldRequests held;
   private final ScheduledFuture<?> watchdog;
   private final Object lock = new Object();
   private final Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY, Backoff.JITTER,
@@ -63,6 +64,13 @@ final class ProxyChannel implements Closeable {
    */
   ProxyChannel(URI uri, ProxyClient proxy, Dialer dialer, BiConsumer<ChannelFrame.Request, ChannelSocket> requests,
       ScheduledExecutorService timer) {
+    this(uri, proxy, dialer, requests, timer, null);
+  }
+
+  /** @param held while its requests fill it, the channel is read no further; null: no limit */
+  ProxyChannel(URI uri, ProxyClient proxy, Dialer dialer, BiConsumer<ChannelFrame.Request, ChannelSocket> requests,
+      ScheduledExecutorService timer, HeldRequests held) {
+    this.held = held;
     this.uri = requireNonNull(uri, "uri");
     this.proxy = requireNonNull(proxy, "proxy");
     this.dialer = requireNonNull(dialer, "dialer");
@@ -244,6 +252,15 @@ final class ProxyChannel implements Closeable {
         requests.accept(request, via);
       } catch (RejectedExecutionException e) {
         LOG.info("request " + request.id() + " (over the channel): not forwarded: the agent is stopping");
+      }
+    }
+
+    @Override
+    public void readOn(Runnable readNext) {
+      if (held == null) {
+        readNext.run();
+      } else {
+        held.whenRoom(readNext);
       }
     }
 

@@ -43,6 +43,7 @@ final class RequestForwarder {
   private volatile BackendLoop loop;
   /** Requests with the selector or its channel write; see {@link #awaitSelectorExchanges}. */
   private final AtomicInteger selectorExchanges = new AtomicInteger();
+  private final UnansweredRequests unanswered = new UnansweredRequests();
   private volatile BooleanSupplier acceptNext = () -> false;
   private volatile AgentObserver observer = AgentObserver.NONE;
 
@@ -180,6 +181,7 @@ final class RequestForwarder {
     }
     logReceived(received);
     observer.received(received.id());
+    unanswered.add(received.id());
     RequestHead sent = rewrite.request();
     received.bodyConsumed();
     selectorExchanges.incrementAndGet();
@@ -250,6 +252,10 @@ final class RequestForwarder {
   private void sendBack(FetchedRequest fetched, SerializedResponse response, String failure, long started,
       Executor threads) {
     fetched.close();
+    if (!unanswered.take(fetched.id())) {
+      selectorExchanges.decrementAndGet(); // the stopping agent answered it already
+      return;
+    }
     ChannelSocket via = fetched.channel();
     RequestHead original = fetched.message().head();
     if (via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
@@ -283,10 +289,12 @@ final class RequestForwarder {
     logReceived(fetched);
     AgentWebSockets ws = webSockets;
     if (ws != null && ws.wants(original)) {
+      unanswered.forget(fetched.id()); // it answers itself
       serveWebSocket(ws, fetched.id(), original, fetched);
       return null;
     }
     observer.received(fetched.id());
+    unanswered.add(fetched.id());
     ExchangeRewrites.Exchange rewrite = rewrites.begin(prepare(original, fetched.userId()), fetched.userId());
     return relay(fetched, rewrite, () -> {
       BackendExchange exchange = backend.send(rewrite.request(), fetched.message());
@@ -322,6 +330,7 @@ final class RequestForwarder {
       }
       return respond(fetched, exchange, response, failure, started);
     } finally {
+      unanswered.forget(fetched.id());
       fetched.close();
       if (exchange != null) {
         exchange.close();
@@ -339,6 +348,10 @@ final class RequestForwarder {
     RequestHead original = fetched.message().head();
     // The request is read; its proxy connection can serve other calls while the response streams.
     fetched.close();
+    if (!unanswered.take(id)) {
+      LOG.info(() -> "request " + shortId(id) + ": the stopping agent answered it already");
+      return null;
+    }
     ChannelSocket via = fetched.channel();
     if (via != null && via.isOpen() && response.fitsWhole(ChannelFrame.MAX_BODY_BYTES)) {
       Held held = hold(response, failure, exchange);
@@ -368,6 +381,25 @@ final class RequestForwarder {
     }
     logOutcome(id, original, response, started, posted.status(), failure);
     return posted.next();
+  }
+
+  /**
+   * Answers {@code 503} at once to every request whose response has not begun, when the agent stops
+   * without letting them finish: their clients need not wait for the proxy's timeout.
+   */
+  void answerUnanswered() {
+    for (String id : unanswered.takeAll()) {
+      try {
+        int status = proxy.postResponse(id, SerializedResponse.ofText(503, "Service Unavailable",
+            "inverting-proxy agent: the agent stopped before the backend answered\n"), false).status();
+        observer.forwarded(id, new AgentObserver.Forwarded(503, null, status));
+        LOG.info("request " + shortId(id) + ": answered 503, the agent is stopping (proxy answered " + status + ")");
+      } catch (IOException e) {
+        observer.proxyCallFailed(AgentObserver.ProxyCall.RESPONSE);
+        observer.dropped(id);
+        LOG.warning("request " + shortId(id) + ": could not answer 503 while stopping: " + e.getMessage());
+      }
+    }
   }
 
   private static SerializedResponse badGateway(String failure) {

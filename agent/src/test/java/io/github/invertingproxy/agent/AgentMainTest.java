@@ -288,4 +288,36 @@ public class AgentMainTest {
           log.messagesContaining("ignored"));
     }
   }
+
+  @Test
+  public void aMissingCaCertFileExitsWith2AndOneErrorLine() {
+    int status = run(Map.of(), "--proxy", "https://p/", "--backend", "b", "--ca-cert", "/nonexistent/ca.pem");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: --ca-cert /nonexistent/ca.pem: no such file" + System.lineSeparator(), errText());
+  }
+
+  @Test
+  public void aCaCertFileWithoutACertificateExitsWith2AndOneErrorLine() throws Exception {
+    java.nio.file.Path garbage = java.nio.file.Files.createTempFile("ca", ".pem");
+    try {
+      java.nio.file.Files.writeString(garbage, "not a certificate\n");
+      int status = run(Map.of("CA_CERT", garbage.toString()), "--proxy", "https://p/", "--backend", "b");
+
+      assertEquals(2, status);
+      assertTrue(errText(), errText().startsWith("inverting-proxy-agent: --ca-cert " + garbage + ": not a PEM certificate"));
+      assertEquals(1, errText().lines().count());
+    } finally {
+      java.nio.file.Files.delete(garbage);
+    }
+  }
+
+  @Test
+  public void caCertAndDisabledChecksExcludeEachOther() {
+    int status = run(Map.of(), "--proxy", "https://p/", "--backend", "b", "--ca-cert", "/x.pem", "--disable-ssl-for-test");
+
+    assertEquals(2, status);
+    assertEquals("inverting-proxy-agent: --ca-cert and --disable-ssl-for-test exclude each other" + System.lineSeparator(),
+        errText());
+  }
 }

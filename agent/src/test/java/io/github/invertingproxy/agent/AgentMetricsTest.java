@@ -111,6 +111,25 @@ public class AgentMetricsTest {
   }
 
   @Test
+  public void aRequestTheStoppingAgentAnswersWith503IsForwardedAndNoLongerInFlight() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    peers.backend.respondWith((request, out) -> {
+      release.await(10, TimeUnit.SECONDS);
+      return RawBackend.OK.respond(request, out);
+    });
+    ForwardingAgent agent = peers.start(b -> b.observer(metrics));
+    try {
+      peers.proxy.enqueue("r1", get("/slow"));
+      scrapeUntil("inverting_proxy_agent_requests_in_flight", 1);
+      agent.close(); // the backend outlasts the grace period: the agent answers 503 itself
+      scrapeUntil("inverting_proxy_agent_requests_forwarded_total{status=\"5xx\"}", 1);
+      scrapeUntil("inverting_proxy_agent_requests_in_flight", 0);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   public void anUnreachableBackendCountsABackendErrorAndA5xx() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

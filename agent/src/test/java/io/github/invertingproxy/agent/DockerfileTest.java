@@ -149,7 +149,8 @@ public class DockerfileTest {
 
     assertTrue(pom.contains("<outputFile>${project.build.directory}/inverting-proxy-agent.jar</outputFile>"));
     assertTrue(dockerfile.contains("COPY target/inverting-proxy-agent.jar /opt/inverting-proxy-agent.jar"));
-    assertTrue(dockerfile.contains("ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-jar\","
+    // Out of memory, the container exits (and is restarted) rather than lingering half alive.
+    assertTrue(dockerfile.contains("ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-XX:+ExitOnOutOfMemoryError\", \"-jar\","
         + " \"/opt/inverting-proxy-agent.jar\"]"));
     assertTrue(Files.readString(Path.of(".dockerignore")).contains("!target/inverting-proxy-agent.jar"));
   }

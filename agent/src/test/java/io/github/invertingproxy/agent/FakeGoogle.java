@@ -156,7 +156,9 @@ final class FakeGoogle implements Closeable {
         case "/computeMetadata/v1/universe/universe-domain" -> send(exchange, 200, "text/plain", "googleapis.com");
         case "/computeMetadata/v1/instance/service-accounts/default/identity" -> {
           String audience = params.getOrDefault("audience", "");
-          if (params.getOrDefault("format", "").equals("full")) {
+          // The agent's own call for its VM identity; ID-token credentials come through the auth library.
+          boolean authLibrary = String.valueOf(exchange.getRequestHeaders().getFirst("User-Agent")).contains("Google-HTTP-Java-Client");
+          if (params.getOrDefault("format", "").equals("full") && !authLibrary) {
             send(exchange, 200, "text/plain", "vm-identity-" + vmIdentities.incrementAndGet() + "-for-" + audience);
           } else {
             send(exchange, 200, "text/plain", idToken(audience, VM_SERVICE_ACCOUNT, idTokens.incrementAndGet()));

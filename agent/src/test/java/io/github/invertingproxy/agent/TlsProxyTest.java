@@ -7,8 +7,10 @@ import static org.junit.Assert.assertTrue;
 import java.io.File;
 import java.io.FileInputStream;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +28,8 @@ import org.junit.rules.TemporaryFolder;
 public class TlsProxyTest {
   @ClassRule public static final TemporaryFolder FOLDER = new TemporaryFolder();
   private static SSLContext selfSigned;
+  /** The self-signed certificate as PEM: its own authority, as a private CA's file would be. */
+  private static Path certificatePem;
 
   private ScriptedProxy proxy;
   private RawBackend backend;
@@ -51,6 +55,10 @@ public class TlsProxyTest {
     }
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(ks, "changeit".toCharArray());
+    certificatePem = FOLDER.getRoot().toPath().resolve("proxy-ca.pem");
+    Files.writeString(certificatePem, "-----BEGIN CERTIFICATE-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(ks.getCertificate("proxy").getEncoded())
+        + "\n-----END CERTIFICATE-----\n");
     selfSigned = SSLContext.getInstance("TLS");
     selfSigned.init(kmf.getKeyManagers(), null, null);
   }
@@ -73,7 +81,12 @@ public class TlsProxyTest {
   }
 
   private void startAgent(boolean disableSslForTest) {
+    startAgent(disableSslForTest, null);
+  }
+
+  private void startAgent(boolean disableSslForTest, SSLContext proxyTrust) {
     agent = ForwardingAgent.builder()
+        .proxyTrust(proxyTrust)
         .proxyUrl(proxy.url())
         .backendId("b")
         .target(backend.hostAndPort())
@@ -96,12 +109,25 @@ public class TlsProxyTest {
   }
 
   @Test
+  public void aProxyCertificateFromAnAuthorityGivenAsCaCertIsTrusted() throws Exception {
+    startAgent(false, ProxyTrust.systemAnd(certificatePem));
+    proxy.enqueue("r1", ForwardingAgentTest.bytes("GET /tls HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    ScriptedProxy.PostedResponse posted = proxy.awaitResponse("r1", Duration.ofSeconds(10));
+
+    assertEquals(200, posted.head.status());
+    assertEquals("ok", posted.bodyText());
+  }
+
+  @Test
   public void aSelfSignedCertificateIsRefusedByDefault() throws Exception {
     startAgent(false);
 
     List<String> failures = log.awaitMessagesContaining("polling the proxy failed", 1, Duration.ofSeconds(10));
 
     assertEquals(1, failures.size());
+    assertTrue(failures.get(0), failures.get(0).contains(
+        "the proxy's certificate is not signed by an authority this agent trusts (a private authority's certificate goes in --ca-cert)"));
     assertEquals(0, proxy.pendingPolls());
     assertFalse(proxy.hasResponse("r1"));
   }

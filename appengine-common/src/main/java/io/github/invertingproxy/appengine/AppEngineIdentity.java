@@ -9,9 +9,12 @@ import com.google.appengine.api.users.UserService;
 import com.google.appengine.api.users.UserServiceFactory;
 import io.github.invertingproxy.core.spi.AgentAccount;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.protocol.CookiePairs;
+import io.github.invertingproxy.protocol.Headers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.servlet.http.HttpServletRequest;
@@ -29,6 +32,12 @@ public final class AppEngineIdentity implements Identity {
       "https://www.googleapis.com/auth/cloud-platform",
       "https://www.googleapis.com/auth/userinfo.email",
   };
+
+  /**
+   * The cookies that sign a user in to the Users API: {@code SACSID} (HTTPS) and {@code ACSID} on
+   * appspot.com, {@code dev_appserver_login} on the local development server.
+   */
+  static final Set<String> LOGIN_COOKIES = Set.of("SACSID", "ACSID", "dev_appserver_login");
 
   private final UserService users = UserServiceFactory.getUserService();
   private final OAuthService oauth = OAuthServiceFactory.getOAuthService();
@@ -94,6 +103,12 @@ public final class AppEngineIdentity implements Identity {
     }
     // App Engine answers every non-administrator, signed in or not, with 403.
     return Access.FORBIDDEN;
+  }
+
+  /** The Users API's login cookies are this proxy's; the backend's own cookies pass unchanged. */
+  @Override
+  public Headers withoutOwnCredentials(Headers headers) {
+    return CookiePairs.without(headers, LOGIN_COOKIES);
   }
 
   private static boolean hasBearerToken(HttpServletRequest request) {

@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.googlecode.objectify.Key;
 import io.github.invertingproxy.core.spi.AgentAccount;
+import io.github.invertingproxy.core.spi.BackendActivity;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.DuplicateBackendException;
 import io.github.invertingproxy.core.spi.Route;
 import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.protocol.BackendStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,7 +27,7 @@ import java.util.Optional;
  * backend costs no Datastore write per request while a Memcache flush only makes them up to one
  * interval older.
  */
-public final class DatastoreBackendRegistry implements BackendRegistry {
+public final class DatastoreBackendRegistry implements BackendRegistry, BackendActivity {
   private final SharedCache cache;
   private final RegistrySettings settings;
   private final Clock clock;
@@ -157,6 +159,23 @@ public final class DatastoreBackendRegistry implements BackendRegistry {
     requireNonNull(backendId, "backendId");
     mark(backendId, usedKey(backendId), usedStoredKey(backendId), settings.usedWriteInterval(),
         now -> new LastUsedEntity(backendId, now));
+  }
+
+  /**
+   * Each backend's last poll and live status, from one Memcache batch read (Datastore for what it
+   * misses). Agent connections and requests in flight are left out: they would take a Datastore
+   * query per backend, and no instance knows another's held polls.
+   */
+  @Override
+  public Map<String, BackendStatus> statusOf(Collection<String> backendIds) {
+    Map<String, Instant> seen = lastSeen(backendIds);
+    Instant liveSince = clock.instant().minus(settings.liveWindow());
+    Map<String, BackendStatus> statuses = new HashMap<>();
+    for (String id : backendIds) {
+      Instant t = seen.get(id);
+      statuses.put(id, BackendStatus.seen(Optional.ofNullable(t), t != null && t.isAfter(liveSince)));
+    }
+    return statuses;
   }
 
   /** When each backend's agent last polled, as far as Memcache or else Datastore knows. */

@@ -153,31 +153,12 @@ final class HeadlessChromium implements AutoCloseable {
    */
   String open(String url, Map<String, String> cookies, String expression, List<String> finals, Duration timeout)
       throws Exception {
-    JsonNode target = call(null, "Target.createTarget", JSON.createObjectNode().put("url", "about:blank"));
-    String targetId = target.get("targetId").asText();
-    JsonNode attached = call(null, "Target.attachToTarget",
-        JSON.createObjectNode().put("targetId", targetId).put("flatten", true));
-    String session = attached.get("sessionId").asText();
-    for (Map.Entry<String, String> c : cookies.entrySet()) {
-      call(session, "Network.setCookie", JSON.createObjectNode().put("name", c.getKey()).put("value", c.getValue())
-          .put("url", url));
-    }
-    call(session, "Page.navigate", JSON.createObjectNode().put("url", url));
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String value = "";
-    while (System.nanoTime() < deadline) {
-      JsonNode result = call(session, "Runtime.evaluate",
-          JSON.createObjectNode().put("expression", expression).put("returnByValue", true));
-      JsonNode v = result.path("result").path("value");
-      value = v.isMissingNode() || v.isNull() ? "" : v.asText();
-      for (String f : finals) {
-        if (value.startsWith(f)) {
-          return value;
-        }
-      }
-      Thread.sleep(200);
-    }
-    return value;
+    return openTab(url, cookies).await(expression, finals, timeout);
+  }
+
+  /** Opens {@code url} in a new tab with {@code cookies} set for it. */
+  Tab openTab(String url, Map<String, String> cookies) throws Exception {
+    return tab(url, cookies);
   }
 
   /**
@@ -248,6 +229,25 @@ final class HeadlessChromium implements AutoCloseable {
         Thread.sleep(200);
       }
       throw new AssertionError(what + " did not happen within " + timeout.toSeconds() + " s; last: " + value);
+    }
+
+    /**
+     * Evaluates {@code expression} until it yields a string starting with one of {@code finals}, or
+     * {@code timeout} passes; returns the last value it had.
+     */
+    String await(String expression, List<String> finals, Duration timeout) throws Exception {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      String value = "";
+      while (System.nanoTime() < deadline) {
+        value = evaluate(expression);
+        for (String f : finals) {
+          if (value.startsWith(f)) {
+            return value;
+          }
+        }
+        Thread.sleep(200);
+      }
+      return value;
     }
 
     /** The page's console messages, uncaught exceptions and browser log entries so far, one a line. */

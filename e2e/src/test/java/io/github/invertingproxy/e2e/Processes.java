@@ -70,6 +70,18 @@ final class Processes {
     return p;
   }
 
+  /** Starts the agent jar with exactly {@code args}. */
+  static Process startAgent(String heap, Path log, String... args) throws IOException {
+    Process p = java(heap, AGENT_JAR, log, args);
+    started.add(p);
+    return p;
+  }
+
+  /** Whether every process these helpers started still runs. */
+  static boolean allAlive() {
+    return started.stream().allMatch(Process::isAlive);
+  }
+
   private static final List<Process> started = new ArrayList<>();
 
   /** Kills every process these helpers started. */

@@ -15,7 +15,13 @@ final class Stack implements AutoCloseable {
   private final List<ForwardingAgent> agents = new ArrayList<>();
 
   Stack(ProxySettings settings) throws Exception {
-    server = StandaloneServer.builder().port(0).settings(settings).lease(Duration.ofSeconds(2)).build().start();
+    this(settings, true);
+  }
+
+  /** @param channels whether the server offers agents the channel extension */
+  Stack(ProxySettings settings, boolean channels) throws Exception {
+    server = StandaloneServer.builder().port(0).settings(settings).lease(Duration.ofSeconds(2)).channels(channels)
+        .build().start();
   }
 
   Stack() throws Exception {

@@ -159,8 +159,9 @@ public final class BackendRecord {
       if (backendUser == null || backendUser.isEmpty()) {
         throw new InvalidBackendRecordException("backendUser", "backendUser is missing: give the agent's account email");
       }
-      if (backendUser.chars().anyMatch(Character::isWhitespace)) {
-        throw new InvalidBackendRecordException("backendUser", "backendUser \"" + backendUser + "\" contains white space");
+      if (!EMAIL.matcher(backendUser).matches()) {
+        throw new InvalidBackendRecordException("backendUser", "backendUser \"" + backendUser
+            + "\" is not an email: give the agent's account email");
       }
       if (pathPrefixes.isEmpty()) {
         throw new InvalidBackendRecordException("pathPrefixes",

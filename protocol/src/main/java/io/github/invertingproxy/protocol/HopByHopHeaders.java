@@ -13,13 +13,22 @@ public final class HopByHopHeaders {
       "connection", "proxy-connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
       "te", "trailer", "transfer-encoding", "upgrade");
 
+  /**
+   * Fields a {@code Connection} token cannot make hop-by-hop: the target's host and the message's
+   * framing belong to the message, and a client must not strip them on its way through.
+   */
+  private static final Set<String> NEVER_NAMED = Set.of("host", "content-length", "transfer-encoding");
+
   private HopByHopHeaders() {}
 
   /** The hop-by-hop headers removed from {@code headers}, including those its Connection fields name. */
   public static Headers strip(Headers headers) {
     Set<String> named = new HashSet<>();
     for (String element : headers.elements("Connection")) {
-      named.add(element.toLowerCase(Locale.ROOT));
+      String name = element.toLowerCase(Locale.ROOT);
+      if (!NEVER_NAMED.contains(name)) {
+        named.add(name);
+      }
     }
     return headers.without(f -> {
       String lower = f.name().toLowerCase(Locale.ROOT);

@@ -32,6 +32,8 @@ import org.apache.hc.core5.http.message.BasicLineParser;
  */
 public final class MessageReader {
   private static final int BUFFER_SIZE = 32 * 1024;
+  /** Interim responses skipped before a final one; more is an agent that never comes to the point. */
+  private static final int MAX_INTERIM_RESPONSES = 16;
 
   private MessageReader() {}
 
@@ -53,14 +55,25 @@ public final class MessageReader {
 
   /**
    * Reads a response head from {@code in}. {@code requestMethod} decides whether a body follows (a
-   * response to {@code HEAD} has none).
+   * response to {@code HEAD} has none). Interim responses (1xx other than 101) before the final one
+   * are skipped: they carry no body, and a proxy may drop them (RFC 9110 section 15.2).
    */
   public static IncomingMessage<ResponseHead> readResponse(InputStream in, String requestMethod, MessageLimits limits)
       throws IOException {
     Http1Config config = config(limits);
     SessionInputBuffer buffer = buffer(in, limits);
-    DefaultHttpResponseParser parser = new DefaultHttpResponseParser(config);
-    ClassicHttpResponse response = parse(() -> parser.parse(buffer, in));
+    ClassicHttpResponse response;
+    int interim = 0;
+    while (true) {
+      DefaultHttpResponseParser parser = new DefaultHttpResponseParser(config);
+      response = parse(() -> parser.parse(buffer, in));
+      if (response.getCode() >= 200 || response.getCode() == 101) {
+        break;
+      }
+      if (++interim > MAX_INTERIM_RESPONSES) {
+        throw new MalformedMessageException("more than " + MAX_INTERIM_RESPONSES + " interim 1xx responses");
+      }
+    }
     Headers headers = headers(response);
     ResponseHead head;
     try {
@@ -80,8 +93,8 @@ public final class MessageReader {
       return new IncomingMessage<>(head, framing, new ContentLengthInputStream(buffer, in, l.length()), noTrailers);
     }
     if (framing instanceof BodyFraming.Chunked) {
-      ChunkedInputStream chunked = new ChunkedInputStream(buffer, in, config);
-      return new IncomingMessage<>(head, framing, new MalformedAware(chunked), () -> trailers(chunked.getFooters()));
+      ChunkedBody chunked = new ChunkedBody(new ChunkedInputStream(buffer, in, config));
+      return new IncomingMessage<>(head, framing, chunked, chunked::trailers);
     }
     if (framing instanceof BodyFraming.UntilClose) {
       return new IncomingMessage<>(head, framing, new IdentityInputStream(buffer, in), noTrailers);
@@ -89,23 +102,51 @@ public final class MessageReader {
     return new IncomingMessage<>(head, framing, InputStream.nullInputStream(), noTrailers);
   }
 
-  private static Headers trailers(Header[] footers) {
+  /**
+   * The trailer section as fields. httpcore5 turns CR and NUL in trailer values (and NUL in a
+   * response's header values) into spaces, as RFC 9110 section 5.5 allows; that can leave spaces at
+   * either end of a value, which are trimmed so that a field reads the same after it is written back.
+   * Other control characters are refused in trailers (RFC 9110 section 5.5 does not allow them):
+   * httpcore5's chunked writer would turn some of them into spaces, so they could not be relayed.
+   */
+  private static Headers trailers(Header[] footers) throws MalformedMessageException {
     if (footers == null || footers.length == 0) {
       return Headers.empty();
     }
     List<HeaderField> list = new ArrayList<>(footers.length);
-    for (Header h : footers) {
-      list.add(new HeaderField(h.getName(), h.getValue()));
+    try {
+      for (Header h : footers) {
+        String value = h.getValue() == null ? "" : trimSpaces(h.getValue());
+        if (value.chars().anyMatch(c -> (c < ' ' && c != '\t') || c == 0x7f)) {
+          throw new MalformedMessageException("bad trailer field: value of " + h.getName() + " has a control character");
+        }
+        list.add(new HeaderField(h.getName(), value));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new MalformedMessageException("bad trailer field: " + e.getMessage());
     }
     return Headers.of(list);
   }
 
+  private static String trimSpaces(String value) {
+    int from = 0;
+    int to = value.length();
+    while (from < to && (value.charAt(from) == ' ' || value.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (value.charAt(to - 1) == ' ' || value.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return value.substring(from, to);
+  }
+
+  /** The head's fields; values trimmed as {@link #trailers} explains. */
   private static Headers headers(HttpMessage message) throws MalformedMessageException {
     Header[] all = message.getHeaders();
     List<HeaderField> list = new ArrayList<>(all.length);
     try {
       for (Header h : all) {
-        list.add(new HeaderField(h.getName(), h.getValue() == null ? "" : h.getValue()));
+        list.add(new HeaderField(h.getName(), h.getValue() == null ? "" : trimSpaces(h.getValue())));
       }
     } catch (IllegalArgumentException e) {
       throw new MalformedMessageException(e.getMessage());
@@ -126,6 +167,9 @@ public final class MessageReader {
     } catch (ConnectionClosedException e) {
       throw new MalformedMessageException("message ended before its head was complete", e);
     } catch (HttpException e) {
+      throw new MalformedMessageException("unparseable message head: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      // httpcore5 builds the message with checked arguments: a status code of 000 lands here.
       throw new MalformedMessageException("unparseable message head: " + e.getMessage(), e);
     }
     if (message == null) {
@@ -174,16 +218,25 @@ public final class MessageReader {
     }
   };
 
-  /** Turns httpcore5's chunk-coding errors into {@link MalformedMessageException} for callers. */
-  private static final class MalformedAware extends java.io.FilterInputStream {
-    MalformedAware(InputStream in) {
-      super(in);
+  /**
+   * A chunked body that turns httpcore5's chunk-coding errors into {@link MalformedMessageException}
+   * and checks the trailer section once the body has ended, so that a bad trailer fails the read
+   * instead of the later {@link IncomingMessage#trailers()} call.
+   */
+  private static final class ChunkedBody extends java.io.FilterInputStream {
+    private final ChunkedInputStream chunked;
+    private Headers trailers = Headers.empty();
+    private boolean ended;
+
+    ChunkedBody(ChunkedInputStream chunked) {
+      super(chunked);
+      this.chunked = chunked;
     }
 
     @Override
     public int read() throws IOException {
       try {
-        return super.read();
+        return ended(super.read());
       } catch (org.apache.hc.core5.http.MalformedChunkCodingException e) {
         throw new MalformedMessageException("bad chunked body: " + e.getMessage(), e);
       }
@@ -192,10 +245,22 @@ public final class MessageReader {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
       try {
-        return super.read(b, off, len);
+        return ended(super.read(b, off, len));
       } catch (org.apache.hc.core5.http.MalformedChunkCodingException e) {
         throw new MalformedMessageException("bad chunked body: " + e.getMessage(), e);
       }
+    }
+
+    private int ended(int n) throws MalformedMessageException {
+      if (n < 0 && !ended) {
+        ended = true;
+        trailers = MessageReader.trailers(chunked.getFooters());
+      }
+      return n;
+    }
+
+    Headers trailers() {
+      return trailers;
     }
   }
 }

@@ -5,11 +5,14 @@ import static java.util.Objects.requireNonNull;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.impl.BasicHttpTransportMetrics;
 import org.apache.hc.core5.http.impl.io.ChunkedOutputStream;
 import org.apache.hc.core5.http.impl.io.SessionOutputBufferImpl;
 import org.apache.hc.core5.http.message.BasicHeader;
@@ -48,7 +51,11 @@ public final class MessageWriter {
     requireNonNull(framing, "framing");
     requireNonNull(trailers, "trailers");
     if (framing instanceof BodyFraming.Chunked) {
-      SessionOutputBufferImpl buffer = new SessionOutputBufferImpl(8192);
+      // Trailer lines are encoded as heads are (ISO-8859-1, byte for byte): without an encoder,
+      // httpcore5 writes DEL and 0x80-0x9f as '?', so a trailer would not survive being relayed.
+      CharsetEncoder latin1 = StandardCharsets.ISO_8859_1.newEncoder()
+          .onUnmappableCharacter(CodingErrorAction.REPLACE).onMalformedInput(CodingErrorAction.REPLACE);
+      SessionOutputBufferImpl buffer = new SessionOutputBufferImpl(new BasicHttpTransportMetrics(), 8192, 0, latin1);
       return new ChunkedOutputStream(buffer, out, CHUNK_SIZE, () -> toHttpCore(trailers.get()));
     }
     if (framing instanceof BodyFraming.Length l) {

@@ -47,6 +47,41 @@ public class BackendRecordTest {
   }
 
   @Test
+  public void dataAfterTheRecordIsRefused() {
+    InvalidBackendRecordException e = assertThrows(InvalidBackendRecordException.class, () -> BackendRecordJson.parse(
+        "{\"id\":\"x\",\"endUser\":\"allUsers\",\"backendUser\":\"a@b\",\"pathPrefixes\":[\"/\"]} {\"id\":\"y\"}"));
+    assertTrue(e.getMessage(), e.getMessage().contains("after the record"));
+  }
+
+  @Test
+  public void aDuplicateKeyIsRefusedAndNamed() {
+    InvalidBackendRecordException e = assertThrows(InvalidBackendRecordException.class, () -> BackendRecordJson.parse(
+        "{\"id\":\"x\",\"endUser\":\"allUsers\",\"endUser\":\"bob@example.com\",\"backendUser\":\"a@b\","
+            + "\"pathPrefixes\":[\"/\"]}"));
+    assertEquals("endUser", e.field());
+    assertTrue(e.getMessage(), e.getMessage().contains("endUser") && e.getMessage().contains("twice"));
+  }
+
+  @Test
+  public void unknownFieldsAreRefusedAndNamed() {
+    InvalidBackendRecordException e = assertThrows(InvalidBackendRecordException.class, () -> BackendRecordJson.parse(
+        "{\"id\":\"x\",\"endUser\":\"allUsers\",\"backendUser\":\"a@b\",\"pathPrefixes\":[\"/\"],"
+            + "\"pathPrefix\":\"/typo\"}"));
+    assertEquals("pathPrefix", e.field());
+    assertTrue(e.getMessage(), e.getMessage().contains("unknown field \"pathPrefix\""));
+  }
+
+  @Test
+  public void backendUserMustBeAnEmail() {
+    assertEquals("backendUser", field("{\"id\":\"x\",\"endUser\":\"allUsers\",\"backendUser\":\"allUsers\","
+        + "\"pathPrefixes\":[\"/\"]}"));
+    assertEquals("backendUser", field("{\"id\":\"x\",\"endUser\":\"allUsers\",\"backendUser\":\"agent\","
+        + "\"pathPrefixes\":[\"/\"]}"));
+    assertEquals("endUser", field("{\"id\":\"x\",\"endUser\":\"everyone\",\"backendUser\":\"a@b\","
+        + "\"pathPrefixes\":[\"/\"]}"));
+  }
+
+  @Test
   public void longestPrefixWins() {
     BackendRecord r = BackendRecord.builder().id("x").endUser("allUsers").backendUser("a@b")
         .pathPrefixes("/", "/app", "/app/v2").build();

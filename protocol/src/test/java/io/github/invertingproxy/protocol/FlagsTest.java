@@ -38,6 +38,27 @@ public class FlagsTest {
   }
 
   @Test
+  public void byteCountsTakeBinarySuffixes() throws Exception {
+    Flags flags = new Flags("p", "s", Map.of());
+    Flags.Flag<Long> a = flags.byteCount("a", 5, "x");
+    Flags.Flag<Long> b = flags.byteCount("b", 5, "x");
+    Flags.Flag<Long> c = flags.byteCount("c", 5, "x");
+    Flags.Flag<Long> d = flags.byteCount("d", 5, "x");
+    flags.parse("--a", "1000", "--b", "64KiB", "--c=3 MiB", "--d", "2GiB");
+    assertEquals(1000L, (long) a.get());
+    assertEquals(64L << 10, (long) b.get());
+    assertEquals(3L << 20, (long) c.get());
+    assertEquals(2L << 30, (long) d.get());
+    try {
+      flags.parse("--a", "12MB");
+      org.junit.Assert.fail("12MB accepted");
+    } catch (Flags.UsageException e) {
+      assertEquals("invalid value for flag --a: not a byte count (digits, optionally KiB, MiB or GiB): \"12MB\"",
+          e.getMessage());
+    }
+  }
+
+  @Test
   public void errorsAreOneLineAndNameTheFlag() {
     Flags flags = new Flags("agent", "s", Map.of());
     flags.duration("proxy-timeout", Duration.ofSeconds(60), "x");

@@ -10,8 +10,10 @@ public final class ProxySettings {
   private final Duration responseTimeout;
   private final Duration pendingTimeout;
   private final MessageLimits messageLimits;
+  private final BufferBudget bufferBudget;
 
   private ProxySettings(Builder b) {
+    this.bufferBudget = b.bufferBudget != null ? b.bufferBudget : BufferBudget.quarterOfHeap();
     this.responseTimeout = b.responseTimeout;
     this.pendingTimeout = b.pendingTimeout;
     this.messageLimits = b.messageLimits;
@@ -40,10 +42,16 @@ public final class ProxySettings {
     return messageLimits;
   }
 
+  /** The bytes that requests waiting without a thread may hold in memory all together. */
+  public BufferBudget bufferBudget() {
+    return bufferBudget;
+  }
+
   public static final class Builder {
     private Duration responseTimeout = Duration.ofSeconds(60);
     private Duration pendingTimeout = Duration.ofSeconds(30);
     private MessageLimits messageLimits = MessageLimits.DEFAULT;
+    private BufferBudget bufferBudget;
 
     private Builder() {}
 
@@ -59,6 +67,12 @@ public final class ProxySettings {
 
     public Builder messageLimits(MessageLimits limits) {
       this.messageLimits = requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /** Shared by every servlet built on these settings; by default a quarter of the heap. */
+    public Builder bufferBudget(BufferBudget budget) {
+      this.bufferBudget = requireNonNull(budget, "budget");
       return this;
     }
 

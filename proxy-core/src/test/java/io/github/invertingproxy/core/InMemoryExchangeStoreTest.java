@@ -7,15 +7,19 @@ import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.spi.AgentResponse;
+import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
+import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
 import io.github.invertingproxy.core.spi.ResponseWaiter;
+import io.github.invertingproxy.core.spi.ThreadlessWaits;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -547,5 +551,19 @@ public class InMemoryExchangeStoreTest {
     assertEquals(ResponseOutcome.NO_WAITING_CLIENT, store.respond("b", id, ok()));
     Thread.sleep(300); // past the wait
     assertEquals(List.of(), waiter.heard);
+  }
+
+  @Test
+  public void theStoresChannelDeliveryAndThreadlessWaitsAreReachedThroughTheSpi() throws Exception {
+    ExchangeStore spi = store;
+    ChannelDelivery channels = spi.capability(ChannelDelivery.class).orElseThrow();
+    List<String> sent = new ArrayList<>();
+    channels.attachChannel("b", (requestId, request) -> sent.add(requestId));
+    String id = store.submit("b", request("x"));
+    assertEquals(List.of(id), sent);
+    channels.detachChannel("b", (requestId, request) -> true); // another channel: no effect
+    assertEquals(1, store.channelCount("b"));
+    assertTrue(spi.capability(ThreadlessWaits.class).isPresent());
+    assertEquals(Optional.empty(), spi.capability(Runnable.class));
   }
 }

@@ -12,8 +12,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Chooses the endpoint of each request so that none of the server's own endpoints shadows a
- * backend's path: the admin listener serves the admin API alone; on the main listener a request
- * under {@code /agent/} that names a backend in {@code X-Inverting-Proxy-Backend-ID} is an agent
+ * backend's path: the admin listener serves the admin API and its page alone; on the main listener a
+ * request under {@code /agent/} that names a backend in {@code X-Inverting-Proxy-Backend-ID} is an agent
  * call (every agent sends that header on every call, and the user-facing proxy strips it from
  * clients' requests anyway), and every other request, whatever its path, is a client's.
  */

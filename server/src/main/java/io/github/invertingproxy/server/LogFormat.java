@@ -5,12 +5,13 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.util.logging.Formatter;
 import io.github.invertingproxy.protocol.logging.AsyncLogHandler;
+import io.github.invertingproxy.protocol.logging.CredentialRedaction;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** One line per log record: time, level, logger's short name, message. */
+/** One line per log record: time, level, logger's short name, message; credentials redacted. */
 final class LogFormat extends Formatter {
   @Override
   public String format(LogRecord r) {
@@ -25,7 +26,8 @@ final class LogFormat extends Formatter {
       r.getThrown().printStackTrace(new PrintWriter(w));
       b.append(w);
     }
-    return b.toString();
+    // At every level: Jetty's debug lines print request heads and wire bytes.
+    return CredentialRedaction.redact(b.toString());
   }
 
   /**

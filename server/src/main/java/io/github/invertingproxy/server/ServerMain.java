@@ -1,9 +1,12 @@
 package io.github.invertingproxy.server;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.GoDuration;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.protocol.logging.OutOfMemoryHalt;
+import io.github.invertingproxy.server.tls.CertificateFiles;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -34,6 +37,7 @@ public final class ServerMain {
       (e.isHelp() ? out : err).println(e.isHelp() ? e.getMessage() : "inverting-proxy-server: " + e.getMessage());
       return e.isHelp() ? 0 : 2;
     }
+    OutOfMemoryHalt.install("inverting-proxy-server", err);
     try {
       server.start();
     } catch (Exception e) {
@@ -46,7 +50,8 @@ public final class ServerMain {
       return 1;
     }
     out.println("inverting-proxy-server listening on " + server.url()
-        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends"
+        + " (agents: " + server.url() + "agent/, admin API: " + server.adminUrl() + "api/backends, admin page: "
+        + server.adminUrl() + "admin/"
         + (server.metricsUrl() == null ? "" : ", metrics: " + server.metricsUrl()) + ")");
     out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -72,7 +77,7 @@ public final class ServerMain {
         "The stand-alone inverting proxy. One port (--port) serves the user-facing proxy on every path and\n"
             + "the agent calls (requests under /agent/ that carry X-Inverting-Proxy-Backend-ID); another\n"
             + "(--admin-port) serves the admin API under /api/backends.\n"
-            + "Manage backend records with: inverting-proxy-server backends list|get|add|delete (see backends --help).", env);
+            + "Manage backend records with: inverting-proxy-server backends list|get|create|update|delete (see backends --help).", env);
     Flags.Flag<Integer> port = flags.integer("port", 8080, "TCP port to listen on; 0 picks a free one").env("PORT");
     Flags.Flag<String> bind = flags.string("bind", "127.0.0.1",
         "address to listen on; 0.0.0.0 for every interface").env("BIND");
@@ -91,16 +96,27 @@ public final class ServerMain {
     Flags.Flag<Duration> liveWindow = flags.duration("live-window", Duration.ofMinutes(5),
         "a backend is live while its agent polled within this time; others get 503");
     Flags.Flag<String> auth = flags.string("auth", "none",
-        "none: no authentication (local use only); tokens: bearer tokens from --tokens-file").env("AUTH");
+        "none: no authentication (local use only); tokens: bearer tokens from --tokens-file;\n"
+            + "google: Google ID or access tokens; iap: users through Identity-Aware Proxy; google,iap: both").env("AUTH");
     Flags.Flag<String> tokensFile = flags.string("tokens-file", "",
         "with --auth tokens: a file of lines \"TOKEN admin\", \"TOKEN agent EMAIL\" or \"TOKEN user EMAIL\"")
         .env("TOKENS_FILE");
+    GoogleAuthFlags googleAuth = new GoogleAuthFlags(flags);
     Flags.Flag<Integer> maxHeaderBytes = flags.integer("max-header-bytes", MessageLimits.DEFAULT.maxLineLength(),
         "largest request head (request line and headers) accepted; larger gets 431");
     Flags.Flag<Integer> maxHeaders = flags.integer("max-headers", MessageLimits.DEFAULT.maxHeaderCount(),
         "most header fields in one request; more gets 431");
     Flags.Flag<Integer> maxThreads = flags.integer("max-threads", 1000,
         "most request threads; a client holds one while it waits for its response only when its body is chunked or over 64 KiB");
+    Flags.Flag<Long> maxBufferedBytes = flags.byteCount("max-buffered-bytes", BufferBudget.defaultLimit(),
+        "most bytes of request bodies held in memory by all clients waiting without a thread together;\n"
+            + "past it a request with a body gets 503 with Retry-After; by default a quarter of this JVM's heap (-Xmx)");
+    Flags.Flag<Duration> readHeaderTimeout = flags.duration("read-header-timeout",
+        StandaloneServer.DEFAULT_READ_HEADER_TIMEOUT,
+        "a request head (request line and headers) must arrive whole within this time, counted from the accept\n"
+            + "or from its first byte; a slower client is disconnected");
+    Flags.Flag<Integer> maxConnections = flags.integer("max-connections", StandaloneServer.DEFAULT_MAX_CONNECTIONS,
+        "most open connections; at this many the server accepts no more until one closes (others wait in the kernel's queue)");
     Flags.Flag<Boolean> webSockets = flags.bool("websockets", true,
         "carry WebSocket upgrades to agents that announce support; false answers them with 501");
     Flags.Flag<Integer> wsMaxMessage = flags.integer("websocket-max-message-size",
@@ -116,6 +132,11 @@ public final class ServerMain {
     Flags.Flag<String> metricsBind = flags.string("metrics-bind", "",
         "HOST:PORT of a listener of its own serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9090);\n"
             + "empty: no metrics").env("METRICS_BIND");
+    Flags.Flag<String> tlsCert = flags.string("tls-cert", "",
+        "PEM file of the server's certificate, then any intermediates: with --tls-key, both ports speak\n"
+            + "HTTPS (HTTP/2 or HTTP/1.1); re-read when it changes (certbot, cert-manager renewals)").env("TLS_CERT");
+    Flags.Flag<String> tlsKey = flags.string("tls-key", "",
+        "PEM file of the certificate's private key (PKCS#8, or PKCS#1 RSA / SEC1 EC; not encrypted)").env("TLS_KEY");
     Flags.Flag<Boolean> debug = flags.bool("debug", false, "log every detail");
     flags.parse(args);
 
@@ -128,7 +149,9 @@ public final class ServerMain {
               .responseTimeout(responseTimeout.get())
               .pendingTimeout(pendingTimeout.get())
               .messageLimits(new MessageLimits(maxHeaderBytes.get(), maxHeaders.get()))
+              .bufferBudget(new BufferBudget(maxBufferedBytes.get()))
               .build())
+          .readHeaderTimeout(readHeaderTimeout.get()).maxConnections(maxConnections.get())
           .webSockets(webSockets.get() ? new RelayLimits(wsMaxMessage.get(), wsIdle.get(), wsPing.get()) : null)
           .channels(channels.get())
           .metricsBind(metricsBind.get().isEmpty() ? null : metricsBind.get());
@@ -137,6 +160,9 @@ public final class ServerMain {
     }
     if (!dataDir.get().isEmpty()) {
       b.dataDir(Path.of(dataDir.get()));
+    }
+    if (!GoogleAuthFlags.isGoogle(auth.get())) {
+      googleAuth.requireUnused(auth.get());
     }
     switch (auth.get()) {
       case "none" -> {
@@ -152,7 +178,21 @@ public final class ServerMain {
         }
         b.tokensFile(Path.of(tokensFile.get()));
       }
-      default -> throw new Flags.UsageException("--auth must be none or tokens, not \"" + auth.get() + "\"", false);
+      default -> {
+        if (!GoogleAuthFlags.isGoogle(auth.get())) {
+          throw new Flags.UsageException("--auth must be none, tokens, google, iap or google,iap, not \"" + auth.get() + "\"", false);
+        }
+        if (!tokensFile.get().isEmpty()) {
+          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
+        }
+        b.identity(googleAuth.identity(auth.get(), err));
+      }
+    }
+    if (tlsCert.get().isEmpty() != tlsKey.get().isEmpty()) {
+      throw new Flags.UsageException(tlsCert.get().isEmpty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key", false);
+    }
+    if (!tlsCert.get().isEmpty()) {
+      b.tls(new CertificateFiles(Path.of(tlsCert.get()), Path.of(tlsKey.get())));
     }
     if (pendingTimeout.get().compareTo(Duration.ofSeconds(55)) > 0) {
       err.println("WARNING: --pending-timeout " + GoDuration.format(pendingTimeout.get())
@@ -163,6 +203,8 @@ public final class ServerMain {
     }
     try {
       return b.build();
+    } catch (CertificateFiles.Unusable e) {
+      throw new Flags.UsageException((e.isKey() ? "--tls-key " : "--tls-cert ") + e.file() + ": " + e.problem(), false);
     } catch (java.io.IOException e) {
       throw new Flags.UsageException(e.getMessage(), false);
     }

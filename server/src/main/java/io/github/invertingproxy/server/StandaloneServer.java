@@ -2,19 +2,27 @@ package io.github.invertingproxy.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.admin.AdminApiServlet;
+import io.github.invertingproxy.core.admin.AdminPageServlet;
 import io.github.invertingproxy.core.admin.AdminRequestGuard;
 import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
+import io.github.invertingproxy.core.memory.InMemoryBackendActivity;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.observe.ExchangeObservers;
+import io.github.invertingproxy.core.observe.ObservedChannelDelivery;
 import io.github.invertingproxy.core.proxy.UserProxyServlet;
+import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.core.spi.ThreadlessWaits;
 import io.github.invertingproxy.server.metrics.ServerMetrics;
+import io.github.invertingproxy.server.tls.CertificateFiles;
+import io.github.invertingproxy.server.tls.CertificateReloader;
 import io.github.invertingproxy.server.websocket.JettyWebSocketGateway;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.io.IOException;
@@ -26,9 +34,7 @@ import javax.servlet.DispatcherType;
 import org.eclipse.jetty.ee8.servlet.FilterHolder;
 import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee8.servlet.ServletHolder;
-import org.eclipse.jetty.http.UriCompliance;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.ee8.servlet.ServletMapping;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -36,28 +42,23 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * The stand-alone proxy, on in-memory state: the main port serves the user-facing proxy on every
  * path and the agent calls (under {@code /agent/}, told apart by their backend header, see
- * {@link Endpoints}); a port of its own serves the admin API under {@code /api/backends}.
+ * {@link Endpoints}); a port of its own serves the admin API under {@code /api/backends} and the
+ * admin page at {@code /admin/}.
  */
 public final class StandaloneServer implements AutoCloseable {
-  /**
-   * Jetty's input and output buffers. A large body crosses in pieces of this size; 32 KiB cost the
-   * server about 8 % less CPU per 1 MiB response than 64 KiB (less of the cache for sixteen streams'
-   * buffers), with 16 KiB and 256 KiB both worse (docs/benchmarks.md, "Eighth round").
-   */
-  private static final int BUFFER_SIZE = 32 * 1024;
-  /**
-   * Connections the kernel completes while the acceptor is busy. With the JDK's default of 50, a
-   * burst of clients (a thousand at once) loses the rest of its connects, which retry only after a
-   * second or more; the kernel caps this at {@code net.core.somaxconn}.
-   */
-  private static final int ACCEPT_QUEUE = 1024;
+  public static final Duration DEFAULT_THREAD_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_READ_HEADER_TIMEOUT = Duration.ofSeconds(10);
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
   private final Server jetty;
+  private final Listeners listeners;
   private final ServerConnector connector;
   private final ServerConnector adminConnector;
   private final InMemoryBackendRegistry registry;
   private final InMemoryExchangeStore store;
   private final JettyWebSocketGateway webSockets;
   private final ServerMetrics metrics;
+  private final QueuedThreadPool threads;
+  private final BufferBudget bufferBudget;
 
   private StandaloneServer(Builder b) throws IOException {
     this.registry = b.dataDir == null
@@ -69,48 +70,39 @@ public final class StandaloneServer implements AutoCloseable {
 
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("proxy");
+    // Jetty lets one idle thread go per idle timeout; after a burst that would keep a thousand threads
+    // for hours. Every thread idle that long may go at once.
+    threads.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, b.threadIdleTimeout.toMillis()));
+    threads.setMaxEvictCount(b.maxThreads);
+    this.threads = threads;
+    this.bufferBudget = b.settings.bufferBudget();
     this.jetty = new Server(threads);
-    this.webSockets = b.webSocketLimits == null ? null
-        : new JettyWebSocketGateway(jetty, b.webSocketLimits, b.channels ? store : null);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setRequestHeaderSize(b.settings.messageLimits().maxLineLength());
-    http.setSendServerVersion(false);
-    // Responses relayed from a backend carry the backend's Date; the servlets date their own answers.
-    http.setSendDateHeader(false);
-    http.setSendXPoweredBy(false);
-    // Jetty lets every target it can parse through to the servlets undecoded: the proxy's one rule
-    // (RequestTarget) decides which are refused, and with which reason. Stricter modes answered some
-    // (a backslash, "..;", an escape that is not UTF-8) with a page of Jetty's own.
-    http.setUriCompliance(UriCompliance.UNSAFE);
-    // Relayed bodies arrive and leave in pieces of up to 64 KiB; larger buffers than Jetty's defaults
-    // (8 KiB in, 32 KiB out) take each in one read and one write. Jetty's buffer pool keeps buffers of
-    // up to 64 KiB; larger ones would be allocated afresh for every response.
-    http.setOutputBufferSize(BUFFER_SIZE);
-    HttpConnectionFactory h1 = new HttpConnectionFactory(http);
-    h1.setInputBufferSize(BUFFER_SIZE);
-    this.connector = new ServerConnector(jetty, h1);
-    connector.setHost(b.bind);
-    connector.setPort(b.port);
-    connector.setAcceptQueueSize(ACCEPT_QUEUE);
-    connector.setIdleTimeout(Math.max(b.settings.pendingTimeout().toMillis(), b.settings.responseTimeout().toMillis()) + 30_000);
-    jetty.addConnector(connector);
-    this.adminConnector = new ServerConnector(jetty, new HttpConnectionFactory(http));
-    adminConnector.setHost(b.adminBind != null ? b.adminBind : b.bind);
-    adminConnector.setPort(b.adminPort);
-    jetty.addConnector(adminConnector);
-
-    // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
-    JettyWebSocketGateway relayed = webSockets;
     this.metrics = b.metricsBind == null ? null
-        : new ServerMetrics(b.metricsBind, registry, relayed == null ? null : () -> relayed.relays().openCount());
+        : new ServerMetrics(b.metricsBind, registry, b.webSocketLimits == null ? null : this::openRelays);
     ExchangeObserver observer = ExchangeObservers.of(new ExchangeLog(), b.observer,
         metrics == null ? ExchangeObserver.NONE : metrics.observer());
+    // A request a channel sends is taken by its agent, as one a poll fetches.
+    this.webSockets = b.webSocketLimits == null ? null
+        : new JettyWebSocketGateway(jetty, b.webSocketLimits, !b.channels ? null
+            : ObservedChannelDelivery.of(store.capability(ChannelDelivery.class).orElse(null), observer));
+    this.listeners = new Listeners(jetty, b.settings, b.certificateFiles, b.certificateCheckInterval, b.readHeaderTimeout,
+        b.maxConnections, b.bind, b.port, b.adminBind, b.adminPort);
+    this.connector = listeners.main;
+    this.adminConnector = listeners.admin;
+
+    // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
     ServletContextHandler agentCalls = context("/agent", b);
     ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets, observer));
     agent.setAsyncSupported(true);
     agentCalls.addServlet(agent, "/*");
     ServletContextHandler admin = context("/", b);
-    admin.addServlet(new ServletHolder("admin", new AdminApiServlet(registry, identity)), "/api/backends/*");
+    admin.addServlet(new ServletHolder("admin",
+        new AdminApiServlet(registry, identity, new InMemoryBackendActivity(registry, store))), "/api/backends/*");
+    admin.addServlet(new ServletHolder("admin-page", new AdminPageServlet(identity)), "/admin/*");
+    ServletMapping root = new ServletMapping();
+    root.setServletName("admin-page");
+    root.setPathSpec(""); // the root alone, which sends a browser on to /admin/
+    admin.getServletHandler().addServletMapping(root);
     // Pages in an administrator's browser (a backend's among them) may not drive the admin API.
     admin.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
     ServletContextHandler clients = context("/", b);
@@ -118,7 +110,12 @@ public final class StandaloneServer implements AutoCloseable {
     ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets, observer));
     proxy.setAsyncSupported(true);
     clients.addServlet(proxy, "/*");
-    jetty.setHandler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get()));
+    jetty.setHandler(listeners.handler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get())));
+  }
+
+  /** WebSocket relays open now, for the metrics. */
+  private int openRelays() {
+    return webSockets.relays().openCount();
   }
 
   private static ServletContextHandler context(String path, Builder b) {
@@ -157,12 +154,13 @@ public final class StandaloneServer implements AutoCloseable {
     return url(adminConnector);
   }
 
-  private static String url(ServerConnector listener) {
-    String host = listener.getHost() == null || listener.getHost().equals("0.0.0.0") ? "127.0.0.1" : listener.getHost();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
-    }
-    return "http://" + host + ":" + listener.getLocalPort() + "/";
+  private String url(ServerConnector listener) {
+    return listeners.url(listener);
+  }
+
+  /** The certificate files' watcher, null without TLS: its serial tells which certificate new connections get. */
+  public CertificateReloader certificates() {
+    return listeners.certificates;
   }
 
   /** Where Prometheus scrapes the metrics ({@code http://host:port/metrics}); null when they are off. */
@@ -188,6 +186,16 @@ public final class StandaloneServer implements AutoCloseable {
     connector.setAccepting(accepting);
   }
 
+  /** The bytes that requests waiting without a thread hold in memory, within {@code --max-buffered-bytes}. */
+  public BufferBudget bufferBudget() {
+    return bufferBudget;
+  }
+
+  /** Request threads that exist now, busy or idle; for tests. */
+  int threadCount() {
+    return threads.getThreads();
+  }
+
   /** Connections currently open to the port, for tests and metrics. */
   public int openConnections() {
     return connector.getConnectedEndPoints().size();
@@ -196,7 +204,9 @@ public final class StandaloneServer implements AutoCloseable {
   /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
   public int openWebSocketConnections() {
     return (int) connector.getConnectedEndPoints().stream()
-        .filter(e -> e.getConnection() instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
+        .map(e -> e.getConnection() instanceof org.eclipse.jetty.io.ssl.SslConnection tls
+            ? tls.getSslEndPoint().getConnection() : e.getConnection()) // over TLS, the decrypted side's
+        .filter(c -> c instanceof org.eclipse.jetty.websocket.core.WebSocketConnection).count();
   }
 
   @Override
@@ -205,7 +215,7 @@ public final class StandaloneServer implements AutoCloseable {
       if (webSockets != null) {
         webSockets.shutDown(Duration.ofSeconds(2));
       }
-      store.endWaits();
+      store.capability(ThreadlessWaits.class).ifPresent(ThreadlessWaits::endWaits);
       jetty.stop();
     } finally {
       if (webSockets != null) {
@@ -231,11 +241,16 @@ public final class StandaloneServer implements AutoCloseable {
     private Duration liveWindow = Duration.ofMinutes(5);
     private Duration lease = Duration.ofSeconds(5);
     private int maxThreads = 1000;
+    private Duration threadIdleTimeout = DEFAULT_THREAD_IDLE_TIMEOUT;
+    private Duration readHeaderTimeout = DEFAULT_READ_HEADER_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Clock clock = Clock.systemUTC();
     private RelayLimits webSocketLimits = RelayLimits.DEFAULT;
     private boolean channels = true;
     private ExchangeObserver observer = ExchangeObserver.NONE;
     private String metricsBind;
+    private CertificateFiles certificateFiles;
+    private Duration certificateCheckInterval = Duration.ofSeconds(5);
 
     private Builder() {}
 
@@ -261,6 +276,25 @@ public final class StandaloneServer implements AutoCloseable {
      */
     public Builder channels(boolean channels) {
       this.channels = channels;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS on both listeners with this PEM certificate chain and key, re-read when the files
+     * change; null (the default) serves plain HTTP. A file that does not serve fails {@link #build}
+     * with {@link CertificateFiles.Unusable}.
+     */
+    public Builder tls(CertificateFiles certificateFiles) {
+      this.certificateFiles = certificateFiles;
+      return this;
+    }
+
+    /** How often the certificate files are looked at for a renewal; 5 seconds by default. */
+    public Builder certificateCheckInterval(Duration interval) {
+      if (interval.isZero() || interval.isNegative()) {
+        throw new IllegalArgumentException("certificate check interval must be positive, was " + interval);
+      }
+      this.certificateCheckInterval = interval;
       return this;
     }
 
@@ -339,6 +373,35 @@ public final class StandaloneServer implements AutoCloseable {
       }
       this.maxThreads = maxThreads;
       return this;
+    }
+
+    /** How long a request thread may stay idle before it ends; all such threads may end at once. */
+    public Builder threadIdleTimeout(Duration timeout) {
+      this.threadIdleTimeout = positive(timeout, "threadIdleTimeout");
+      return this;
+    }
+
+    /** {@code --read-header-timeout}: a request head must arrive whole within this time; see {@link HeaderDeadline}. */
+    public Builder readHeaderTimeout(Duration timeout) {
+      this.readHeaderTimeout = positive(timeout, "readHeaderTimeout");
+      return this;
+    }
+
+    /** {@code --max-connections}: at this many open connections the server stops accepting more. */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+      return d;
     }
 
     public Builder clock(Clock clock) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.spi.AgentAccount;
 import io.github.invertingproxy.core.spi.Identity;
+import io.github.invertingproxy.protocol.Headers;
 import java.io.IOException;
 import java.util.Optional;
 import javax.servlet.http.HttpServletRequest;
@@ -41,6 +42,12 @@ final class TokenIdentity implements Identity {
       return Access.UNAUTHENTICATED;
     }
     return grant.get().admin() ? Access.ALLOWED : Access.FORBIDDEN;
+  }
+
+  /** The bearer token in {@code Authorization} is this proxy's: no part of it is passed on. */
+  @Override
+  public Headers withoutOwnCredentials(Headers headers) {
+    return headers.without(f -> f.is("Authorization"));
   }
 
   private Optional<TokensFile.Grant> grant(HttpServletRequest request) {

@@ -114,9 +114,10 @@ public class BackendPathsTest {
   }
 
   @Test
-  public void theAdminPortServesNothingButTheAdminApi() throws Exception {
+  public void theAdminPortServesNothingButTheAdminApiAndItsPage() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    for (String path : List.of("", "hello", "agent/pending", "api/contents")) {
+    // The root redirects to the page at /admin/ (AdminPageTest).
+    for (String path : List.of("hello", "admin/hello", "agent/pending", "api/contents")) {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(app.server.adminUrl() + path))
           .header("Authorization", "Bearer " + TestTokens.AGENT).header(ProtocolHeaders.BACKEND_ID, "alice-app")
           .GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -3,17 +3,26 @@ package io.github.invertingproxy.server;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.BackendRecord;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
@@ -129,5 +138,54 @@ public class ExchangeObserverTest {
           steps.subList(0, 6));
       assertTrue(steps.toString(), steps.get(6).startsWith("finished 0 in=0 out="));
     }
+  }
+
+  @Test
+  public void aRequestSentOverAnAgentsChannelIsReportedTaken() throws Exception {
+    BlockingQueue<String> pongs = new LinkedBlockingQueue<>();
+    BlockingQueue<Integer> frames = new LinkedBlockingQueue<>();
+    WebSocket channel = HttpClient.newHttpClient().newWebSocketBuilder()
+        .header(ProtocolHeaders.BACKEND_ID, "alice-app").header("Authorization", "Bearer " + TestTokens.AGENT)
+        .buildAsync(URI.create(app.server.url().replace("http:", "ws:") + "agent/channel"), new WebSocket.Listener() {
+          @Override
+          public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+            pongs.add(StandardCharsets.UTF_8.decode(message).toString());
+            ws.request(1);
+            return null;
+          }
+
+          @Override
+          public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            frames.add(data.remaining());
+            ws.request(1);
+            return null;
+          }
+        }).get(10, TimeUnit.SECONDS);
+    try {
+      // A pong comes after the server opened its side, and so after the channel was attached.
+      channel.sendPing(ByteBuffer.wrap("attached".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
+      assertEquals("attached", pongs.poll(10, TimeUnit.SECONDS));
+      CompletableFuture<HttpResponse<String>> client = app.client(app.to("over-channel"));
+      assertTrue("no request came over the channel", frames.poll(10, TimeUnit.SECONDS) != null);
+      assertEquals(504, client.get(10, TimeUnit.SECONDS).statusCode()); // the channel never answers
+      List<String> steps = takenAfterQueued(observer.stepsOnceFinished(1));
+      String id = steps.get(2).substring("queued ".length());
+      assertEquals(List.of("received GET /over-channel", "routed LIVE user=alice@example.com backend=alice-app",
+          "queued " + id, "taken " + id + " backend=alice-app", "failed TIMEOUT 504", "finished 504 in=0 out=0"), steps);
+    } finally {
+      channel.abort();
+    }
+  }
+
+  @Test
+  public void aBodyRefusedForWantOfBufferMemoryFailsAsOverloadedWith503() throws Exception {
+    app.close();
+    app = AliceApp.start(tmp.newFolder().toPath(), StandaloneServer.builder().observer(observer)
+        .settings(ProxySettings.builder().bufferBudget(new BufferBudget(0)).build()));
+    HttpResponse<String> r = app.client(app.to("upload").POST(HttpRequest.BodyPublishers.ofString("abc")))
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(503, r.statusCode());
+    assertEquals(List.of("received POST /upload", "routed LIVE user=alice@example.com backend=alice-app",
+        "failed OVERLOADED 503", "finished 503 in=3 out=0"), observer.stepsOnceFinished(1));
   }
 }

@@ -61,7 +61,18 @@ public final class Dialer implements AutoCloseable {
 
   /** @param trustAnyCertificate accept any certificate from a {@code wss://} peer ({@code --disable-ssl-for-test}) */
   public Dialer(boolean trustAnyCertificate) {
+    this(trustAnyCertificate, null);
+  }
+
+  /**
+   * @param trusted the authorities a {@code wss://} peer's certificate may come from; null for the
+   *     JVM's default
+   */
+  public Dialer(boolean trustAnyCertificate, javax.net.ssl.SSLContext trusted) {
     SslContextFactory.Client tls = new SslContextFactory.Client(trustAnyCertificate);
+    if (trusted != null && !trustAnyCertificate) {
+      tls.setSslContext(trusted);
+    }
     if (trustAnyCertificate) {
       tls.setEndpointIdentificationAlgorithm(null);
     }

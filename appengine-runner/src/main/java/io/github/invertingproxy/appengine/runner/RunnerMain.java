@@ -110,6 +110,7 @@ public final class RunnerMain {
     out.println("  (" + runner.transportNote() + ")");
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
+    out.println("Admin page: " + runner.serviceUri("api") + "admin/   (as an administrator)");
     runner.join();
   }
 

@@ -43,6 +43,11 @@ public final class Flags {
     }));
   }
 
+  /** A number of bytes: digits, optionally followed by {@code KiB}, {@code MiB} or {@code GiB}. */
+  public Flag<Long> byteCount(String name, long defaultValue, String help) {
+    return add(new Flag<>(name, defaultValue, help, "bytes", Flags::parseByteCount));
+  }
+
   public Flag<Duration> duration(String name, Duration defaultValue, String help) {
     return add(new Flag<>(name, defaultValue, help, "duration", GoDuration::parse));
   }
@@ -135,6 +140,27 @@ public final class Flags {
       b.append('\n');
     }
     return b.toString();
+  }
+
+  private static long parseByteCount(String s) {
+    String t = s.trim();
+    long unit = 1;
+    for (String[] suffix : new String[][] {{"KiB", "10"}, {"MiB", "20"}, {"GiB", "30"}}) {
+      if (t.endsWith(suffix[0])) {
+        unit = 1L << Integer.parseInt(suffix[1]);
+        t = t.substring(0, t.length() - 3).trim();
+        break;
+      }
+    }
+    try {
+      long n = Long.parseLong(t);
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return Math.multiplyExact(n, unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("not a byte count (digits, optionally KiB, MiB or GiB): \"" + s + "\"");
+    }
   }
 
   private static boolean parseBool(String s) {

@@ -3,15 +3,18 @@ package io.github.invertingproxy.core.admin;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.PlainText;
+import io.github.invertingproxy.core.spi.BackendActivity;
 import io.github.invertingproxy.core.spi.BackendRegistry;
 import io.github.invertingproxy.core.spi.DuplicateBackendException;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.BackendRecordJson;
+import io.github.invertingproxy.protocol.BackendStatus;
 import io.github.invertingproxy.protocol.InvalidBackendRecordException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 import javax.servlet.http.HttpServlet;
@@ -20,7 +23,9 @@ import javax.servlet.http.HttpServletResponse;
 
 /**
  * The admin API over backend records, at {@code /api/backends} and {@code /api/backends/{id}}:
- * list, get, create, update and delete, for administrators only.
+ * list, get, create, update and delete, for administrators only. Given a {@link BackendActivity}, its
+ * GETs add each backend's status (when its agent last polled, whether it is live, and what the store
+ * counts cheaply) as output-only fields.
  */
 public final class AdminApiServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -30,10 +35,17 @@ public final class AdminApiServlet extends HttpServlet {
 
   private final transient BackendRegistry registry;
   private final transient Identity identity;
+  /** Null: the records alone. */
+  private final transient BackendActivity activity;
 
   public AdminApiServlet(BackendRegistry registry, Identity identity) {
+    this(registry, identity, null);
+  }
+
+  public AdminApiServlet(BackendRegistry registry, Identity identity, BackendActivity activity) {
     this.registry = requireNonNull(registry, "registry");
     this.identity = requireNonNull(identity, "identity");
+    this.activity = activity;
   }
 
   @Override
@@ -54,7 +66,7 @@ public final class AdminApiServlet extends HttpServlet {
     String id = idFromPath(request);
     if (id == null) {
       switch (method) {
-        case "GET" -> json(response, 200, BackendRecordJson.toJson(registry.list()));
+        case "GET" -> json(response, 200, listJson());
         case "POST" -> create(request, response);
         default -> notAllowed(response, "GET, POST", "/api/backends");
       }
@@ -68,7 +80,7 @@ public final class AdminApiServlet extends HttpServlet {
       case "GET" -> {
         Optional<BackendRecord> record = registry.get(id);
         if (record.isPresent()) {
-          json(response, 200, BackendRecordJson.toJson(record.get()));
+          json(response, 200, recordJson(record.get()));
         } else {
           PlainText.send(response, 404, "Not found: no backend with id \"" + id + "\"");
         }
@@ -84,6 +96,19 @@ public final class AdminApiServlet extends HttpServlet {
       }
       default -> notAllowed(response, "GET, PUT, DELETE", "/api/backends/{id}");
     }
+  }
+
+  private String listJson() {
+    List<BackendRecord> records = registry.list();
+    if (activity == null) {
+      return BackendRecordJson.toJson(records);
+    }
+    return BackendRecordJson.toJson(records, activity.statusOf(records.stream().map(BackendRecord::id).toList()));
+  }
+
+  private String recordJson(BackendRecord record) {
+    BackendStatus status = activity == null ? null : activity.statusOf(List.of(record.id())).get(record.id());
+    return status == null ? BackendRecordJson.toJson(record) : BackendRecordJson.toJson(record, status);
   }
 
   private void create(HttpServletRequest request, HttpServletResponse response) throws IOException {

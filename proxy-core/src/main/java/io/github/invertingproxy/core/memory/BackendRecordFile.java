@@ -6,13 +6,18 @@ import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.BackendRecordJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Backend records kept in one JSON file, replaced atomically on every change, so that a crash
@@ -35,15 +40,45 @@ public final class BackendRecordFile {
     return file;
   }
 
+  /**
+   * The records in the file; none when it does not exist.
+   *
+   * @throws IOException naming the file and the problem when it is not UTF-8, not a JSON array of
+   *     valid records, or holds an id twice; the file is left as it is
+   */
   public List<BackendRecord> load() throws IOException {
     if (!Files.exists(file)) {
       return List.of();
     }
+    byte[] bytes = Files.readAllBytes(file);
+    String text;
     try {
-      return BackendRecordJson.parseList(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (IllegalArgumentException e) {
-      throw new IOException("cannot read backend records from " + file + ": " + e.getMessage(), e);
+      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      throw unreadable("it is not UTF-8 text");
     }
+    if (text.isBlank() || text.strip().equals("null")) {
+      // Parsed as no records, the next change would overwrite whatever the file was meant to hold.
+      throw unreadable("it holds " + (text.isBlank() ? "nothing" : "null") + ", not a JSON array of records");
+    }
+    List<BackendRecord> records;
+    try {
+      records = BackendRecordJson.parseList(text);
+    } catch (IllegalArgumentException e) {
+      throw unreadable(e.getMessage());
+    }
+    Set<String> ids = new HashSet<>();
+    for (BackendRecord r : records) {
+      if (!ids.add(r.id())) {
+        throw unreadable("id \"" + r.id() + "\" appears twice");
+      }
+    }
+    return records;
+  }
+
+  private IOException unreadable(String problem) {
+    return new IOException("cannot read backend records from " + file + ": " + problem);
   }
 
   public void save(Collection<BackendRecord> records) {

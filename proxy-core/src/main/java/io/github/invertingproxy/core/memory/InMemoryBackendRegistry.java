@@ -139,6 +139,12 @@ public final class InMemoryBackendRegistry implements BackendRegistry {
     return Optional.ofNullable(lastSeen.get(backendId));
   }
 
+  /** Whether the backend's agent polled within the live window, as routing counts it. */
+  public boolean isLive(String backendId) {
+    Instant seen = lastSeen.get(backendId);
+    return seen != null && seen.isAfter(clock.instant().minus(liveWindow));
+  }
+
   /** Saves the records with their last-used times; called on change and at shutdown. */
   public synchronized void save() {
     if (file != null) {

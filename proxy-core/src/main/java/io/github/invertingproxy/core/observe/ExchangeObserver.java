@@ -28,8 +28,9 @@ public interface ExchangeObserver {
 
   /**
    * An agent fetched queued request {@code requestId} ({@code agent/request}, or the answer to its
-   * previous response). An agent may take a request the moment it is queued, so this may come
-   * before {@link #queued}. Requests carried over an agent's channel are not reported here.
+   * previous response), or its channel sent it (where the store's channels are wrapped in
+   * {@link ObservedChannelDelivery}). An agent may take a request the moment it is queued, so this may
+   * come before {@link #queued}.
    */
   default void taken(String backend, String requestId) {}
 

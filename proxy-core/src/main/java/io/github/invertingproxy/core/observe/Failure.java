@@ -6,6 +6,8 @@ public enum Failure {
   REFUSED,
   /** No backend is registered for the path and user (404). */
   NO_ROUTE,
+  /** The proxy's memory for waiting request bodies was full (503 with Retry-After). */
+  OVERLOADED,
   /** The chosen backend's agent is not polling (503). */
   NOT_LIVE,
   /** The agent did not begin a response in time (504). */

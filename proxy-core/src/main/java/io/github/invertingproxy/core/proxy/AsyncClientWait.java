@@ -1,5 +1,6 @@
 package io.github.invertingproxy.core.proxy;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
@@ -34,11 +35,14 @@ final class AsyncClientWait implements ResponseWaiter {
   private final ProxySettings settings;
   private final ExchangeObserver observer;
   private final ObservedExchange exchange;
+  /** The budget taken by the request's body in memory, given back when the exchange ends; or null. */
+  private final BufferBudget.Reservation buffered;
   /** The servlet's thread while it begins the wait, which may bring a response that is already there. */
   private volatile Thread beginning;
 
   private AsyncClientWait(AsyncContext async, ExchangeStore store, ProxySettings settings, ExchangeObserver observer,
-      ObservedExchange exchange) throws IOException {
+      ObservedExchange exchange, BufferBudget.Reservation buffered) throws IOException {
+    this.buffered = buffered;
     this.async = async;
     this.response = new NonBlockingResponse(async);
     this.store = store;
@@ -49,10 +53,10 @@ final class AsyncClientWait implements ResponseWaiter {
 
   /** Makes {@code request} asynchronous and waits for the response of the queued {@code exchange}. */
   static void begin(ServletRequest request, ExchangeStore store, ProxySettings settings, ExchangeObserver observer,
-      ObservedExchange exchange) throws IOException {
+      ObservedExchange exchange, BufferBudget.Reservation buffered) throws IOException {
     AsyncContext async = request.startAsync();
     async.setTimeout(0); // the store ends the wait: its timeout starts once the agent has the request
-    AsyncClientWait wait = new AsyncClientWait(async, store, settings, observer, exchange);
+    AsyncClientWait wait = new AsyncClientWait(async, store, settings, observer, exchange, buffered);
     wait.beginning = Thread.currentThread();
     try {
       store.awaitResponseAsync(exchange.requestId(), settings.responseTimeout(), wait);
@@ -132,6 +136,9 @@ final class AsyncClientWait implements ResponseWaiter {
    */
   private void end(int status, long bytes, Failure reason, Throwable failure) {
     store.finish(exchange.requestId());
+    if (buffered != null) {
+      buffered.release();
+    }
     if (reason != null) {
       observer.failed(exchange, reason, status);
     }

@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.spi.ClientBodyException;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.protocol.BodyFraming;
 import io.github.invertingproxy.protocol.HeaderField;
@@ -23,6 +24,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import javax.servlet.http.HttpServletRequest;
 
 /**
@@ -77,6 +79,10 @@ final class ClientRequest implements ExchangeRequest {
       }
     }
     Headers original = Headers.of(fields);
+    if ("HTTP/1.0".equals(request.getProtocol()) && original.contains("Transfer-Encoding")) {
+      // RFC 9112 section 6.1: such framing is faulty; the caller refuses it and closes the connection.
+      throw new MalformedMessageException("Transfer-Encoding in an HTTP/1.0 request");
+    }
     BodyFraming framing = BodyFraming.ofRequest(original);
     // Framing headers are re-derived from the framing; Expect is answered by this proxy's container.
     Headers headers = HopByHopHeaders.strip(original).without(f -> ProtocolHeaders.isProtocolHeader(f.name())
@@ -94,6 +100,12 @@ final class ClientRequest implements ExchangeRequest {
     RequestHead head = new RequestHead(request.getMethod(), target.originForm(), headers);
     return new ClientRequest(head, framing, request, requireNonNull(user, "user"), requireNonNull(startTime, "startTime"),
         null);
+  }
+
+  /** This request with its end-to-end headers passed through {@code rewrite} (framing headers stay as they are). */
+  ClientRequest withHeaders(UnaryOperator<Headers> rewrite) {
+    RequestHead rewritten = new RequestHead(head.method(), head.target(), rewrite.apply(head.headers()));
+    return new ClientRequest(rewritten, framing, servletRequest, user, startTime, body);
   }
 
   RequestHead head() {
@@ -131,6 +143,11 @@ final class ClientRequest implements ExchangeRequest {
       throw new EOFException("the request body broke off after " + read.length + " of " + l.length() + " bytes");
     }
     return new ClientRequest(head, framing, servletRequest, user, startTime, read);
+  }
+
+  /** The bytes {@link #withBodyInMemory} with {@code maxBytes} would read into memory; 0 for none. */
+  long bodyBytesInMemory(int maxBytes) {
+    return body == null && framing instanceof BodyFraming.Length l && framing.knownAtMost(maxBytes) ? l.length() : 0;
   }
 
   /** Writing the request reads nothing more from the client: it has no body, or its body is in memory. */
@@ -178,10 +195,19 @@ final class ClientRequest implements ExchangeRequest {
       } else if (!(framing instanceof BodyFraming.None)) {
         InputStream in = servletRequest.getInputStream();
         byte[] buffer = new byte[COPY_BUFFER];
-        for (int n; (n = in.read(buffer)) >= 0; ) {
+        for (int n; (n = readClientBody(in, buffer)) >= 0; ) {
           bodyOut.write(buffer, 0, n);
         }
       }
+    }
+  }
+
+  /** Reads from the client's body; a failure there is the client's ({@link ClientBodyException}). */
+  private static int readClientBody(InputStream in, byte[] buffer) throws ClientBodyException {
+    try {
+      return in.read(buffer);
+    } catch (IOException e) {
+      throw new ClientBodyException("the request body could not be read (" + e.getMessage() + ")", e);
     }
   }
 

@@ -10,6 +10,7 @@ import io.github.invertingproxy.protocol.IncomingMessage;
 import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.MessageReader;
+import io.github.invertingproxy.protocol.ProtocolHeaders;
 import io.github.invertingproxy.protocol.ResponseHead;
 import io.github.invertingproxy.core.PlainText;
 import java.io.IOException;
@@ -94,7 +95,11 @@ final class ResponseRelay {
       return new long[] {status, 0};
     }
     client.setStatus(head.status());
-    Headers forwarded = HopByHopHeaders.strip(head.headers());
+    Headers forwarded = endToEnd(head.headers());
+    if (head.status() == 204) {
+      // RFC 9110 section 8.6: a 204 carries no Content-Length; the container refuses to send one.
+      forwarded = forwarded.without(f -> f.is("Content-Length"));
+    }
     for (HeaderField f : forwarded) {
       client.addHeader(f.name(), f.value());
     }
@@ -164,9 +169,14 @@ final class ResponseRelay {
     return new long[] {head.status(), bytes};
   }
 
+  /** Hop-by-hop fields and the agent protocol's own headers are for this proxy, never for the client. */
+  private static Headers endToEnd(Headers fields) {
+    return HopByHopHeaders.strip(fields).without(f -> ProtocolHeaders.isProtocolHeader(f.name()));
+  }
+
   private static Map<String, String> trailerMap(Headers trailers) {
     Map<String, String> map = new HashMap<>();
-    for (HeaderField f : HopByHopHeaders.strip(trailers)) {
+    for (HeaderField f : endToEnd(trailers)) {
       map.merge(f.name(), f.value(), (a, b) -> a + ", " + b);
     }
     return map;

@@ -2,6 +2,7 @@ package io.github.invertingproxy.core.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
@@ -11,6 +12,7 @@ import io.github.invertingproxy.core.observe.Finished;
 import io.github.invertingproxy.core.observe.ObservedExchange;
 import io.github.invertingproxy.core.spi.AgentResponse;
 import io.github.invertingproxy.core.spi.BackendRegistry;
+import io.github.invertingproxy.core.spi.ClientBodyException;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.RequestTooLargeException;
@@ -38,6 +40,8 @@ import javax.servlet.http.HttpServletResponse;
  */
 public final class UserProxyServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
+  /** When a client refused for want of buffer budget may retry (seconds): any exchange that ends frees some. */
+  private static final String BUDGET_RETRY_AFTER_SECONDS = "1";
 
   private final transient BackendRegistry registry;
   private final transient ExchangeStore store;
@@ -147,20 +151,35 @@ public final class UserProxyServlet extends HttpServlet {
 
     ClientRequest clientRequest;
     try {
-      clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested());
+      clientRequest = ClientRequest.of(request, target, email, startTime, handshake.requested())
+          .withHeaders(identity::withoutOwnCredentials);
     } catch (MalformedMessageException | IllegalArgumentException e) {
+      // Where the framing is in doubt, so is the rest of the connection's input.
+      response.setHeader("Connection", "close");
       PlainText.send(response, 400, "Bad request: " + e.getMessage());
       fail(exchange, Failure.REFUSED, 400);
       return;
     }
 
     boolean threadless = !handshake.requested() && store.awaitsAsynchronously() && request.isAsyncSupported();
+    BufferBudget.Reservation buffered = null;
     if (threadless) {
       // A small body is read now, so that the agent's side never needs the client's connection and
-      // nothing holds a thread while the response is awaited (see below).
+      // nothing holds a thread while the response is awaited (see below); within the budget only.
+      long toBuffer = clientRequest.bodyBytesInMemory(ChannelFrame.MAX_BODY_BYTES);
+      if (toBuffer > 0 && (buffered = settings.bufferBudget().tryReserve(toBuffer)) == null) {
+        response.setHeader("Retry-After", BUDGET_RETRY_AFTER_SECONDS);
+        PlainText.send(response, 503, "Service unavailable: too many request bodies are waiting in memory; retry later");
+        fail(exchange, Failure.OVERLOADED, 503);
+        return;
+      }
       try {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        release(buffered);
+        if (e instanceof RuntimeException r) {
+          throw r;
+        }
         PlainText.send(response, 400, "Bad request: " + e.getMessage());
         fail(exchange, Failure.REFUSED, 400);
         return;
@@ -170,9 +189,17 @@ public final class UserProxyServlet extends HttpServlet {
     String id;
     try {
       id = store.submit(backend.id(), clientRequest);
-    } catch (RequestTooLargeException e) {
+    } catch (RequestTooLargeException | RuntimeException e) {
+      release(buffered);
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
       PlainText.send(response, 413, "Payload too large: " + e.getMessage());
       fail(exchange, Failure.REFUSED, 413);
+      return;
+    } catch (ClientBodyException e) {
+      badClientBody(response, e);
+      fail(exchange, Failure.REFUSED, 400);
       return;
     }
     exchange = exchange.queuedAs(id);
@@ -181,9 +208,10 @@ public final class UserProxyServlet extends HttpServlet {
     if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
       try {
-        AsyncClientWait.begin(request, store, settings, observer, exchange);
+        AsyncClientWait.begin(request, store, settings, observer, exchange, buffered);
       } catch (IOException | RuntimeException e) {
         store.finish(id);
+        release(buffered);
         fail(exchange, Failure.CLIENT_GONE, 0); // the wait could not begin: the connection is unusable
         throw e;
       }
@@ -216,6 +244,13 @@ public final class UserProxyServlet extends HttpServlet {
           relayed = agentResponse.isEmpty() ? Optional.empty() : Optional.of(relay.handle(agentResponse.get()));
         }
       } catch (IOException e) {
+        ClientBodyException clientFault = ClientBodyException.in(e);
+        if (clientFault != null) {
+          status = 400;
+          failure = Failure.REFUSED;
+          badClientBody(response, clientFault);
+          return;
+        }
         status = 502;
         failure = Failure.AGENT_GONE;
         PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
@@ -247,6 +282,7 @@ public final class UserProxyServlet extends HttpServlet {
         webSockets.forget(id);
       }
       store.finish(id);
+      release(buffered);
       if (failure != null) {
         observer.failed(exchange, failure, status);
       }
@@ -259,6 +295,18 @@ public final class UserProxyServlet extends HttpServlet {
   private void fail(ObservedExchange exchange, Failure reason, int status) {
     observer.failed(exchange, reason, status);
     observer.finished(exchange, new Finished(status, exchange.requestBytes(), 0, exchange.elapsedNanos()));
+  }
+
+  private static void release(BufferBudget.Reservation buffered) {
+    if (buffered != null) {
+      buffered.release();
+    }
+  }
+
+  /** The client's body broke off or is malformed: its fault (400), and its connection is not reusable. */
+  private static void badClientBody(HttpServletResponse response, ClientBodyException e) throws IOException {
+    response.setHeader("Connection", "close");
+    PlainText.send(response, 400, "Bad request: " + e.getMessage());
   }
 
   /** How a relay ended: the status and bytes sent, or the I/O failure that broke it off. */

@@ -97,4 +97,12 @@ public interface ExchangeStore {
 
   /** The client is done with the exchange, answered or not; forget it. Harmless when already gone. */
   void finish(String requestId);
+
+  /**
+   * What this store can do beyond this interface, such as {@link ChannelDelivery} or
+   * {@link ThreadlessWaits}: the store itself when it implements {@code type}, else empty.
+   */
+  default <T> Optional<T> capability(Class<T> type) {
+    return type.isInstance(this) ? Optional.of(type.cast(this)) : Optional.empty();
+  }
 }

@@ -1,5 +1,6 @@
 package io.github.invertingproxy.core.spi;
 
+import io.github.invertingproxy.protocol.Headers;
 import java.io.IOException;
 import java.util.Optional;
 import javax.servlet.http.HttpServletRequest;
@@ -28,4 +29,13 @@ public interface Identity {
    * bearer calls from any origin, and cookie calls only from its own.
    */
   Access adminAccess(HttpServletRequest request);
+
+  /**
+   * An end user's request {@code headers} without the credentials that {@link #endUser} consumed:
+   * they authenticate the user to this proxy, so they never reach the agent or the backend. Each
+   * identity removes exactly its own (a bearer token, its login cookies); by default there are none.
+   */
+  default Headers withoutOwnCredentials(Headers headers) {
+    return headers;
+  }
 }

@@ -98,7 +98,7 @@ public final class MetricsObserver implements ExchangeObserver {
 
   @Override
   public void responseBegun(ObservedExchange exchange, int status) {
-    // Requests carried over an agent's channel are never reported taken: their response says it.
+    // A store without channel reports, or a request whose take went unreported: its response says it.
     leftQueue(exchange.requestId());
     firstByte.labelValues(backend(exchange)).observe(exchange.elapsedNanos() / 1e9);
   }

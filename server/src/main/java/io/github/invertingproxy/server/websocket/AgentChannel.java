@@ -2,7 +2,7 @@ package io.github.invertingproxy.server.websocket;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
+import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.MalformedMessageException;
@@ -35,14 +35,14 @@ import org.eclipse.jetty.websocket.core.exception.MessageTooLargeException;
  * answers each with one message, which is handed to the waiting client's thread, so that this
  * socket's reader never waits for a client.
  */
-final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel {
+final class AgentChannel implements FrameHandler, ChannelDelivery.Channel {
   private static final Logger LOG = Logger.getLogger(AgentChannel.class.getName());
   /** A channel is pinged when quiet for this long, and closed when nothing came back for three times as long. */
   static final Duration PING_INTERVAL = Duration.ofSeconds(30);
 
   private final String backendId;
   private final BooleanSupplier mayServe;
-  private final InMemoryExchangeStore store;
+  private final ChannelDelivery store;
   private final ScheduledExecutorService timer;
   private final Consumer<AgentChannel> onClosed;
   private volatile CoreSession session;
@@ -52,7 +52,7 @@ final class AgentChannel implements FrameHandler, InMemoryExchangeStore.Channel 
   private final MessageAssembler assembler = new MessageAssembler(ChannelFrame.MAX_FRAME_BYTES);
 
   /** @param mayServe whether the agent may still serve the backend; asked before each request */
-  AgentChannel(String backendId, BooleanSupplier mayServe, InMemoryExchangeStore store, ScheduledExecutorService timer,
+  AgentChannel(String backendId, BooleanSupplier mayServe, ChannelDelivery store, ScheduledExecutorService timer,
       Consumer<AgentChannel> onClosed) {
     this.backendId = requireNonNull(backendId, "backendId");
     this.mayServe = requireNonNull(mayServe, "mayServe");

@@ -3,7 +3,7 @@ package io.github.invertingproxy.server.websocket;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.PlainText;
-import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
+import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.websocket.WebSocketGateway;
 import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.HeaderField;
@@ -71,7 +71,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
   private final Relays relays;
   private final Handshaker handshaker = Handshaker.newInstance();
   private final WebSocketComponents components;
-  private final InMemoryExchangeStore channelStore;
+  private final ChannelDelivery channelStore;
   private final Set<AgentChannel> channels = ConcurrentHashMap.newKeySet();
 
   private static final class Pending {
@@ -92,7 +92,7 @@ public final class JettyWebSocketGateway implements WebSocketGateway, AutoClosea
    * @param channelStore where agents' channels ({@code agent/channel}) take their requests from;
    *     null takes no channels
    */
-  public JettyWebSocketGateway(Server server, RelayLimits limits, InMemoryExchangeStore channelStore) {
+  public JettyWebSocketGateway(Server server, RelayLimits limits, ChannelDelivery channelStore) {
     this.components = WebSocketServerComponents.ensureWebSocketComponents(requireNonNull(server, "server"));
     this.relays = new Relays(requireNonNull(limits, "limits"), "proxy-websocket-keepalive");
     this.channelStore = channelStore;
