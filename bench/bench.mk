@@ -1,7 +1,8 @@
 # `make bench`: the benchmark harness (bench/run.sh; results in docs/benchmarks.md). Not part of `make test`.
-# BENCH_QUICK=1 make bench   runs a ~1-minute smoke version.
-# Other knobs (environment): BENCH_JVM_FLAGS, BENCH_SERVER_FLAGS, BENCH_AGENT_FLAGS, BENCH_PROFILE=1 (JFR),
-# BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_STREAM_MIB, BENCH_IDLE_POLLS.
+# BENCH_QUICK=1 make bench   runs a ~1-minute smoke version; BENCH_ONLY=rate,tls,reference,stream,idle,appengine
+# picks groups. Other knobs (environment; all of them in docs/benchmarks.md, "How to run"): BENCH_JVM_FLAGS,
+# BENCH_SERVER_FLAGS, BENCH_AGENT_FLAGS, BENCH_PROFILE=1 (JFR), BENCH_NICE, BENCH_RUNS, BENCH_DURATION,
+# BENCH_WARMUP, BENCH_STREAM_MIB, BENCH_IDLE_POLLS.
 .PHONY: bench bench-tools
 
 BENCH_APT_PACKAGES := nginx wrk curl

@@ -1,11 +1,24 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.protocol.BodyFraming;
 import io.github.invertingproxy.protocol.FieldList;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
+import io.github.invertingproxy.protocol.MalformedMessageException;
 import io.github.invertingproxy.protocol.MessageLimits;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpVersion;
+import org.apache.hc.core5.http.ParseException;
+import org.apache.hc.core5.http.impl.BasicHttpTransportMetrics;
+import org.apache.hc.core5.http.impl.io.SessionInputBufferImpl;
+import org.apache.hc.core5.http.message.BasicLineParser;
+import org.apache.hc.core5.http.message.StatusLine;
+import org.apache.hc.core5.util.CharArrayBuffer;
 
 /**
  * Recognises, in the bytes read so far from a backend connection, a response that can be carried
@@ -13,7 +26,9 @@ import java.util.List;
  * a single Content-Length of at most the limit. Interim 1xx responses before it are skipped, as the
  * blocking client skips them. Everything else (chunked or until-close bodies, 101, folded or
  * non-ASCII fields, HTTP/1.0, a head over the limits) is {@link #NOT_SMALL}: the blocking client then
- * reads it from the first byte, with its own rules and error messages.
+ * reads it from the first byte, with its own rules and error messages. Finding where a head ends is
+ * all this class does by hand: httpcore5 parses the head, the protocol's {@link BodyFraming} decides
+ * the body's extent.
  */
 final class SmallResponseReader {
   /** The bytes so far are the start of a small response, or of something not yet known. */
@@ -83,129 +98,105 @@ final class SmallResponseReader {
     return -1;
   }
 
-  /** The head in {@code b[from, headEnd)}, or null when this reader does not carry it. */
+  /**
+   * The head in {@code b[from, headEnd)}, parsed by httpcore5 line by line from one copy of its
+   * bytes, or null when this reader does not carry it.
+   */
   private Result head(byte[] b, int from, int headEnd, boolean noBody) {
-    int lineEnd = lineEnd(b, from, headEnd);
-    // "HTTP/1.1 200 OK": the version, a space, three digits, a space, and a reason that may be empty.
-    if (lineEnd - from < 13 || lineEnd - from > limits.maxLineLength() || !startsWith(b, from, "HTTP/1.1 ")
-        || b[from + 12] != ' ') {
-      return null;
-    }
-    int status = 0;
-    for (int i = from + 9; i < from + 12; i++) {
-      if (b[i] < '0' || b[i] > '9') {
+    int size = headEnd - from;
+    BasicHttpTransportMetrics metrics = new BasicHttpTransportMetrics();
+    SessionInputBufferImpl buffer = new SessionInputBufferImpl(metrics, size, 0, limits.maxLineLength(), null);
+    InputStream in = new ByteArrayInputStream(b, from, size);
+    CharArrayBuffer line = new CharArrayBuffer(128);
+    try {
+      if (!crlfLine(buffer, in, metrics, line)) {
         return null;
       }
-      status = status * 10 + (b[i] - '0');
-    }
-    if (status < 100 || status == 101) {
-      return null;
-    }
-    for (int i = from + 13; i < lineEnd; i++) {
-      if (!visibleOrSpace(b[i])) {
+      StatusLine statusLine = BasicLineParser.INSTANCE.parseStatusLine(line);
+      int status = statusLine.getStatusCode();
+      if (!HttpVersion.HTTP_1_1.equals(statusLine.getProtocolVersion()) || status < 100 || status > 999
+          || status == 101) {
         return null;
       }
-    }
-    String reason = ascii(b, from + 13, lineEnd);
-    List<HeaderField> fields = new ArrayList<>();
-    long contentLength = -1;
-    boolean close = false;
-    int at = lineEnd + 2;
-    while (at < headEnd - 2) {
-      int end = lineEnd(b, at, headEnd);
-      if (end - at > limits.maxLineLength() || fields.size() == limits.maxHeaderCount()) {
+      String reason = statusLine.getReasonPhrase() == null ? "" : statusLine.getReasonPhrase();
+      if (!plain(reason)) {
         return null;
       }
-      int colon = -1;
-      for (int i = at; i < end; i++) {
-        if (b[i] == ':') {
-          colon = i;
+      List<HeaderField> fields = new ArrayList<>();
+      while (true) {
+        line.clear();
+        if (!crlfLine(buffer, in, metrics, line)) {
+          return null;
+        }
+        if (line.isEmpty()) {
           break;
         }
-        if (!tokenChar(b[i])) {
-          return null; // folded lines, spaces before the colon, anything odd
-        }
-      }
-      if (colon <= at) {
-        return null;
-      }
-      int valueStart = colon + 1;
-      int valueEnd = end;
-      for (int i = valueStart; i < valueEnd; i++) {
-        if (!visibleOrSpace(b[i])) {
+        // An obs-fold continuation or a field past the count is left to the blocking client.
+        if (line.charAt(0) == ' ' || line.charAt(0) == '\t' || fields.size() == limits.maxHeaderCount()) {
           return null;
         }
-      }
-      while (valueStart < valueEnd && (b[valueStart] == ' ' || b[valueStart] == '\t')) {
-        valueStart++;
-      }
-      while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
-        valueEnd--;
-      }
-      String name = ascii(b, at, colon);
-      String value = ascii(b, valueStart, valueEnd);
-      if (name.equalsIgnoreCase("Transfer-Encoding")) {
-        return null;
-      }
-      if (name.equalsIgnoreCase("Content-Length")) {
-        if (contentLength >= 0 || value.isEmpty() || value.length() > 18 || !value.chars().allMatch(Character::isDigit)) {
+        Header h = BasicLineParser.INSTANCE.parseHeader(line);
+        String value = h.getValue() == null ? "" : h.getValue();
+        if (!plain(value)) {
           return null;
         }
-        contentLength = Long.parseLong(value);
+        fields.add(new HeaderField(h.getName(), value));
       }
-      if (name.equalsIgnoreCase("Connection") && FieldList.contains(value, "close")) {
-        close = true;
+      if (metrics.getBytesTransferred() - buffer.length() != size) {
+        return null; // the head must end where its empty line was found
       }
-      fields.add(new HeaderField(name, value));
-      at = end + 2;
+      Headers headers = Headers.of(fields);
+      return withBody(status, reason, headers, headEnd, noBody);
+    } catch (IOException | ParseException | IllegalArgumentException e) {
+      // Over a limit, unparseable, or a field this project's types refuse: the blocking client says why.
+      return null;
     }
+  }
+
+  /** The body's extent from httpcore5's head and the protocol's framing rules, or null if not carried. */
+  private Result withBody(int status, String reason, Headers headers, int headEnd, boolean noBody)
+      throws MalformedMessageException {
+    // Only the plainest framing: no transfer coding, one length given once.
+    List<String> lengths = headers.all("Content-Length");
+    if (!headers.all("Transfer-Encoding").isEmpty() || lengths.size() > 1
+        || (lengths.size() == 1 && lengths.get(0).indexOf(',') >= 0)) {
+      return null;
+    }
+    // The framing of a response to HEAD is that of any bodiless response; the method is all it asks.
+    BodyFraming framing = BodyFraming.ofResponse(status, noBody ? "HEAD" : "GET", headers);
     int bodyLength;
-    if (status < 200 || noBody || status == 204 || status == 304) {
+    if (framing instanceof BodyFraming.None) {
       bodyLength = 0; // a Content-Length here, if any, is information only
-    } else if (contentLength < 0 || contentLength > maxBody) {
-      return null; // until-close or large: streamed by the blocking client
+    } else if (framing instanceof BodyFraming.Length l && l.length() <= maxBody) {
+      bodyLength = (int) l.length();
     } else {
-      bodyLength = (int) contentLength;
+      return null; // until-close or large: streamed by the blocking client
     }
-    return new Result(status, reason, Headers.of(fields), headEnd, bodyLength, headEnd + bodyLength, !close);
+    boolean close = headers.all("Connection").stream().anyMatch(v -> FieldList.contains(v, "close"));
+    return new Result(status, reason, headers, headEnd, bodyLength, headEnd + bodyLength, !close);
   }
 
-  /** The end of the line that starts at {@code from}, its CR; a bare LF anywhere makes it unusable. */
-  private static int lineEnd(byte[] b, int from, int headEnd) {
-    for (int i = from; i < headEnd - 1; i++) {
-      if (b[i] == '\r' && b[i + 1] == '\n') {
-        return i;
-      }
-      if (b[i] == '\n' || b[i] == '\r') {
-        return Integer.MAX_VALUE; // over any line limit: not carried
-      }
+  /**
+   * Reads the next line into {@code line}; false when it did not end with CRLF (httpcore5 also ends
+   * lines at a bare LF, which this reader leaves to the blocking client).
+   */
+  private static boolean crlfLine(SessionInputBufferImpl buffer, InputStream in, BasicHttpTransportMetrics metrics,
+      CharArrayBuffer line) throws IOException {
+    long before = metrics.getBytesTransferred() - buffer.length();
+    if (buffer.readLine(line, in) < 0) {
+      return false;
     }
-    return Integer.MAX_VALUE;
+    return metrics.getBytesTransferred() - buffer.length() - before == line.length() + 2;
   }
 
-  private static boolean startsWith(byte[] b, int from, String prefix) {
-    for (int i = 0; i < prefix.length(); i++) {
-      if (b[from + i] != prefix.charAt(i)) {
+  /** Visible ASCII, space and tab: the fields this reader carries. */
+  private static boolean plain(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if ((c < 0x20 && c != '\t') || c >= 0x7f) {
         return false;
       }
     }
     return true;
-  }
-
-  private static boolean visibleOrSpace(byte c) {
-    return (c >= 0x20 && c < 0x7f) || c == '\t';
-  }
-
-  /** RFC 9110 tchar. */
-  private static boolean tokenChar(byte c) {
-    if (c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-      return true;
-    }
-    return c > 0 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-  }
-
-  @SuppressWarnings("deprecation") // the fast ASCII copy
-  private static String ascii(byte[] b, int from, int to) {
-    return new String(b, 0, from, to - from);
   }
 }

@@ -120,4 +120,60 @@ public class SmallResponseReaderTest {
     assertSame(SmallResponseReader.NEED_MORE, read("HTTP/1.1 200 OK\r\nX: " + "y".repeat(40)));
     assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\nX: " + "y".repeat(1400)));
   }
+
+  @Test
+  public void aResponseArrivingByteByByteNeedsMoreUntilItsLastByteWhateverFollowsInTheBuffer() {
+    // The selector's buffer holds older bytes past what has arrived: the reader must never look there.
+    String response = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody";
+    byte[] bytes = (response + "HTTP/1.1 500 Stale\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    for (int arrived = 0; arrived < response.length(); arrived++) {
+      assertSame("after " + arrived + " bytes", SmallResponseReader.NEED_MORE, reader.read(bytes, arrived, false));
+    }
+    SmallResponseReader.Result r = reader.read(bytes, response.length(), false);
+    assertEquals(200, r.status());
+    assertEquals("body", response.substring(r.bodyStart(), r.end()));
+  }
+
+  @Test
+  public void anObsFoldedFieldIsLeftToTheBlockingClient() {
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\nContent-Length: 0\r\n\r\n"));
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 0\r\n\r\n"));
+  }
+
+  @Test
+  public void badStatusLinesAreLeftToTheBlockingClient() {
+    String[] bad = {
+        "HTTP/1.1 20 OK\r\n\r\n",
+        "HTTP/1.1 OK\r\n\r\n",
+        "HTTP/2 200 OK\r\n\r\n",
+        "HTTP/1.1 200 O\u00e9\r\n\r\n",
+        "ICY 200 OK\r\n\r\n",
+        "\r\n\r\n",
+    };
+    for (String response : bad) {
+      assertSame(response, SmallResponseReader.NOT_SMALL, read(response));
+    }
+  }
+
+  @Test
+  public void asManyFieldsAsTheLimitAreCarriedAndOneMoreIsNot() {
+    assertTrue(read("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n").complete());
+    assertSame(SmallResponseReader.NOT_SMALL,
+        read("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nContent-Length: 0\r\n\r\n"));
+  }
+
+  @Test
+  public void aBareCarriageReturnOrControlCharacterInAFieldIsLeftToTheBlockingClient() {
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n"));
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\nX-A: a\u0001\r\nContent-Length: 0\r\n\r\n"));
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"));
+  }
+
+  @Test
+  public void chunkedOrAmbiguousFramingIsLeftToTheBlockingClient() {
+    assertSame(SmallResponseReader.NOT_SMALL,
+        read("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok"));
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    assertSame(SmallResponseReader.NOT_SMALL, read("HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\nx"));
+  }
 }

@@ -23,17 +23,33 @@ import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 
-/** A client, the stand-alone proxy, our agent and a backend that records what it receives. */
+/**
+ * A client, the stand-alone proxy, our agent and a backend that records what it receives; every test
+ * runs with the fast paths on and with them off.
+ */
+@RunWith(Parameterized.class)
 public class ProxyThroughAgentTest {
+  @Parameterized.Parameters(name = "{0}")
+  public static List<FastPaths> configurations() {
+    return FastPaths.both();
+  }
+
+  private final FastPaths fastPaths;
   private Stack stack;
   private RecordingBackend backend;
+
+  public ProxyThroughAgentTest(FastPaths fastPaths) {
+    this.fastPaths = fastPaths;
+  }
 
   @Before
   public void start() throws Exception {
     backend = new RecordingBackend((r, body, out) -> out.write(("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
         + (r.head().method().equals("HEAD") ? "" : "ok")).getBytes(ISO_8859_1)));
-    stack = new Stack();
+    stack = new Stack(fastPaths);
     stack.backend("b", backend.hostAndPort());
   }
 
@@ -45,6 +61,25 @@ public class ProxyThroughAgentTest {
 
   private String host() {
     return "127.0.0.1:" + stack.port();
+  }
+
+  @Test
+  public void smallRequestsTakeTheChannelOnlyWhenTheFastPathsAreOn() throws Exception {
+    if (fastPaths.on()) {
+      Await.until(() -> stack.server.exchanges().channelCount("b") == 1, "the agent's channel");
+    }
+    for (int i = 0; i < 3; i++) {
+      try (RawClient client = new RawClient(stack.port())) {
+        IncomingMessage<ResponseHead> response = client.send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n").response("GET");
+        assertEquals("ok", new String(response.body().readAllBytes(), ISO_8859_1));
+      }
+    }
+    if (fastPaths.on()) {
+      assertEquals(3, stack.server.exchanges().sentOverChannels());
+    } else {
+      assertEquals("no request over a channel", 0, stack.server.exchanges().sentOverChannels());
+      assertEquals("no channel attached", 0, stack.server.webSockets().channelCount());
+    }
   }
 
   @Test

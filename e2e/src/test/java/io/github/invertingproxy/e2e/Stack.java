@@ -13,6 +13,7 @@ import java.util.List;
 final class Stack implements AutoCloseable {
   final StandaloneServer server;
   private final List<ForwardingAgent> agents = new ArrayList<>();
+  private final FastPaths agentFastPaths;
 
   Stack(ProxySettings settings) throws Exception {
     this(settings, true);
@@ -20,12 +21,23 @@ final class Stack implements AutoCloseable {
 
   /** @param channels whether the server offers agents the channel extension */
   Stack(ProxySettings settings, boolean channels) throws Exception {
+    this(settings, channels, FastPaths.ON);
+  }
+
+  private Stack(ProxySettings settings, boolean channels, FastPaths agentFastPaths) throws Exception {
     server = StandaloneServer.builder().port(0).settings(settings).lease(Duration.ofSeconds(2)).channels(channels)
         .build().start();
+    this.agentFastPaths = agentFastPaths;
   }
 
   Stack() throws Exception {
-    this(ProxySettings.builder().pendingTimeout(Duration.ofSeconds(5)).responseTimeout(Duration.ofSeconds(20)).build());
+    this(FastPaths.ON);
+  }
+
+  /** The server and its agents with the fast paths on (the defaults), or all off on both sides. */
+  Stack(FastPaths fastPaths) throws Exception {
+    this(ProxySettings.builder().pendingTimeout(Duration.ofSeconds(5)).responseTimeout(Duration.ofSeconds(20)).build(),
+        fastPaths.on(), fastPaths);
   }
 
   /** Registers an allUsers backend at {@code /} and starts an agent for it; returns once it is live. */
@@ -39,7 +51,8 @@ final class Stack implements AutoCloseable {
 
   ForwardingAgent agent(String id, String target) throws Exception {
     ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(server.url()).backendId(id).target(target)
-        .credentials(ProxyCredentials.none()).proxyTimeout(Duration.ofSeconds(30)).build();
+        .credentials(ProxyCredentials.none()).proxyTimeout(Duration.ofSeconds(30))
+        .channel(agentFastPaths.on()).chainRequests(agentFastPaths.on()).build();
     agent.start();
     agents.add(agent);
     java.time.Instant started = java.time.Instant.now().minusMillis(5);

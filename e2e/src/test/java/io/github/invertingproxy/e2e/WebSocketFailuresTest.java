@@ -26,20 +26,36 @@ import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 
-/** Limits and failures of relayed WebSockets: each side's end reaches the other with the right code. */
+/**
+ * Limits and failures of relayed WebSockets: each side's end reaches the other with the right code,
+ * with the fast paths on and with them off.
+ */
+@RunWith(Parameterized.class)
 public class WebSocketFailuresTest {
   private static final RelayLimits LIMITS = RelayLimits.DEFAULT.withMaxMessageSize(1024 * 1024)
       .withIdleTimeout(Duration.ofMillis(1500)).withPingInterval(Duration.ofMillis(300));
 
+  @Parameterized.Parameters(name = "{0}")
+  public static List<FastPaths> configurations() {
+    return FastPaths.both();
+  }
+
+  private final FastPaths fastPaths;
   private WebSocketBackend backend;
   private WebSocketStack stack;
+
+  public WebSocketFailuresTest(FastPaths fastPaths) {
+    this.fastPaths = fastPaths;
+  }
 
   @Before
   public void start() throws Exception {
     WsClient.client();
     backend = new WebSocketBackend();
-    stack = new WebSocketStack(LIMITS);
+    stack = new WebSocketStack(LIMITS, fastPaths);
   }
 
   @After
@@ -160,7 +176,7 @@ public class WebSocketFailuresTest {
   @Test
   public void aFastSenderIsHeldBackByASlowReaderWithoutBufferingInTheProxyOrAgent() throws Exception {
     stack.close();
-    stack = new WebSocketStack(RelayLimits.DEFAULT);
+    stack = new WebSocketStack(RelayLimits.DEFAULT, fastPaths);
     ForwardingAgent agent = agent();
     int frames = 200;
     byte[] mebibyte = new byte[1024 * 1024];
@@ -245,7 +261,7 @@ public class WebSocketFailuresTest {
   public void noSocketConnectionOrThreadIsLeftBehind() throws Exception {
     stack.close();
     Set<Thread> before = Thread.getAllStackTraces().keySet();
-    stack = new WebSocketStack(LIMITS);
+    stack = new WebSocketStack(LIMITS, fastPaths);
     ForwardingAgent agent = agent();
     for (int i = 0; i < 10; i++) {
       try (WsClient client = WsClient.connect(stack.ws("/echo"))) {
@@ -280,7 +296,7 @@ public class WebSocketFailuresTest {
     } while (!left.isEmpty() && System.nanoTime() < deadline);
     System.out.println("threads before " + before.size() + ", after closing " + Thread.getAllStackTraces().size());
     assertTrue("threads left behind: " + left, left.isEmpty());
-    stack = new WebSocketStack(LIMITS);
+    stack = new WebSocketStack(LIMITS, fastPaths);
   }
 
   private static WsClient.Got nextData(WsClient client) throws InterruptedException {

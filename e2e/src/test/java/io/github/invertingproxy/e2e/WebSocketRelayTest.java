@@ -19,20 +19,34 @@ import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 
 /**
  * A WebSocket client, the stand-alone proxy, our agent and a real WebSocket backend: every kind of
- * frame crosses both ways unchanged, frame by frame.
+ * frame crosses both ways unchanged, frame by frame, with the fast paths on and with them off.
  */
+@RunWith(Parameterized.class)
 public class WebSocketRelayTest {
   private static final Logger LOG = Logger.getLogger(WebSocketRelayTest.class.getName());
+
+  @Parameterized.Parameters(name = "{0}")
+  public static List<FastPaths> configurations() {
+    return FastPaths.both();
+  }
+
+  private final FastPaths fastPaths;
   private Stack stack;
   private WebSocketBackend backend;
+
+  public WebSocketRelayTest(FastPaths fastPaths) {
+    this.fastPaths = fastPaths;
+  }
 
   @Before
   public void start() throws Exception {
     backend = new WebSocketBackend();
-    stack = new Stack();
+    stack = new Stack(fastPaths);
     stack.backend("ws", backend.hostAndPort());
   }
 

@@ -16,12 +16,20 @@ import java.util.List;
 final class WebSocketStack implements AutoCloseable {
   final StandaloneServer server;
   private final List<ForwardingAgent> agents = new ArrayList<>();
+  private final FastPaths fastPaths;
 
   WebSocketStack(RelayLimits proxyLimits) throws Exception {
+    this(proxyLimits, FastPaths.ON);
+  }
+
+  /** With the fast paths on (the defaults), or all off on the server and its agents. */
+  WebSocketStack(RelayLimits proxyLimits, FastPaths fastPaths) throws Exception {
     server = StandaloneServer.builder().port(0).lease(Duration.ofSeconds(2)).webSockets(proxyLimits)
+        .channels(fastPaths.on())
         .settings(ProxySettings.builder().pendingTimeout(Duration.ofSeconds(5)).responseTimeout(Duration.ofSeconds(20))
             .build())
         .build().start();
+    this.fastPaths = fastPaths;
   }
 
   /** Registers an allUsers backend at {@code /} and starts an agent for it; returns once it polled. */
@@ -29,7 +37,7 @@ final class WebSocketStack implements AutoCloseable {
     register(id);
     ForwardingAgent agent = ForwardingAgent.builder().proxyUrl(server.url()).backendId(id).target(target)
         .credentials(ProxyCredentials.none()).proxyTimeout(Duration.ofSeconds(30)).webSockets(options)
-        .shutdownGracePeriod(Duration.ofSeconds(1)).build();
+        .shutdownGracePeriod(Duration.ofSeconds(1)).channel(fastPaths.on()).chainRequests(fastPaths.on()).build();
     agent.start();
     agents.add(agent);
     awaitPoll(id);

@@ -23,7 +23,7 @@ final class Listeners {
   /**
    * Jetty's input and output buffers. A large body crosses in pieces of this size; 32 KiB cost the
    * server about 8 % less CPU per 1 MiB response than 64 KiB (less of the cache for sixteen streams'
-   * buffers), with 16 KiB and 256 KiB both worse (docs/benchmarks.md, "Eighth round").
+   * buffers), with 16 KiB and 256 KiB both worse (docs/performance-history.md, "Eighth round").
    */
   private static final int BUFFER_SIZE = 32 * 1024;
   /**

@@ -59,11 +59,11 @@ public class AppEngineCredentialsStayTest {
     backend.start();
     String record = "{\"id\":\"app\",\"endUser\":\"alice@example.com\",\"backendUser\":\"agent@example.com\","
         + "\"pathPrefixes\":[\"/\"]}";
-    HttpResponse<String> created = http.send(HttpRequest.newBuilder(runner.uri().resolve("api/backends"))
+    HttpResponse<String> created = http.send(HttpRequest.newBuilder(runner.serviceUri("api").resolve("api/backends"))
         .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(record)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(created.body(), 200, created.statusCode());
-    agent = ForwardingAgent.builder().proxyUrl(runner.uri().toString()).backendId("app")
+    agent = ForwardingAgent.builder().proxyUrl(runner.serviceUri("agent").toString()).backendId("app")
         .target("127.0.0.1:" + backend.getAddress().getPort()).credentials(() -> Optional.of("Bearer " + AGENT_TOKEN))
         .build();
     agent.start();
