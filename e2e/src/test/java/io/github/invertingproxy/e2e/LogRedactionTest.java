@@ -49,7 +49,7 @@ public class LogRedactionTest {
     String url = Processes.startServer("128m", serverLog, "--debug", "--auth", "tokens", "--tokens-file", tokens.toString());
     port = URI.create(url).getPort();
     int status = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        Processes.SERVER_JAR.toString(), "backends", "add", "--api", url, "--token", ADMIN_TOKEN, "--id", "b",
+        Processes.SERVER_JAR.toString(), "backends", "add", "--api", Processes.adminUrl(serverLog), "--token", ADMIN_TOKEN, "--id", "b",
         "--end-user", "alice@example.com", "--backend-user", "agent@example.com", "--path-prefixes", "/")
         .inheritIO().start().waitFor();
     assertEquals("backends add exit status", 0, status);

@@ -61,7 +61,7 @@ public class MemoryFloodTest {
     url = Processes.startServer(HEAP, log, "--response-timeout", "50s", "--pending-timeout", "2s");
     port = URI.create(url).getPort();
     int status = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        Processes.SERVER_JAR.toString(), "backends", "add", "--api", url, "--id", "mute", "--end-user", "allUsers",
+        Processes.SERVER_JAR.toString(), "backends", "add", "--api", Processes.adminUrl(log), "--id", "mute", "--end-user", "allUsers",
         "--backend-user", "agent@example.com", "--path-prefixes", "/flood").inheritIO().start().waitFor();
     assertEquals("backends add exit status", 0, status);
     assertEquals(200, poll().statusCode()); // the backend is live from now on
