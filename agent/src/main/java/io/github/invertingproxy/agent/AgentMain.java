@@ -1,8 +1,8 @@
 package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
-import io.github.invertingproxy.protocol.flags.Flags;
-import io.github.invertingproxy.protocol.logging.OutOfMemoryHalt;
+import io.github.invertingproxy.commandline.Flags;
+import io.github.invertingproxy.commandline.logging.OutOfMemoryHalt;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;

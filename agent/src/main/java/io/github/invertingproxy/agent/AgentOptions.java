@@ -2,7 +2,7 @@ package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

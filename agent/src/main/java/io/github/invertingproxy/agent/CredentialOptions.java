@@ -1,6 +1,6 @@
 package io.github.invertingproxy.agent;
 
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.nio.file.Path;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
 package io.github.invertingproxy.agent;
 
-import io.github.invertingproxy.protocol.logging.AsyncLogHandler;
-import io.github.invertingproxy.protocol.logging.CredentialRedaction;
+import io.github.invertingproxy.commandline.logging.AsyncLogHandler;
+import io.github.invertingproxy.commandline.logging.CredentialRedaction;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;

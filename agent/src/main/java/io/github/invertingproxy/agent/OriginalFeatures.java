@@ -2,7 +2,7 @@ package io.github.invertingproxy.agent;
 
 import io.github.invertingproxy.agent.html.Banner;
 import io.github.invertingproxy.agent.html.FaviconLink;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

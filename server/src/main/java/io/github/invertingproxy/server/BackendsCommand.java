@@ -3,7 +3,7 @@ package io.github.invertingproxy.server;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.BackendRecordJson;
 import io.github.invertingproxy.protocol.TrustedAuthorities;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

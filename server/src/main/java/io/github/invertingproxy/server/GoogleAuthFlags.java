@@ -1,7 +1,7 @@
 package io.github.invertingproxy.server;
 
 import io.github.invertingproxy.core.spi.Identity;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import io.github.invertingproxy.server.google.GoogleIdentity;
 import java.io.PrintStream;
 import java.util.Arrays;

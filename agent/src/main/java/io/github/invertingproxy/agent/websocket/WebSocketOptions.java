@@ -3,7 +3,7 @@ package io.github.invertingproxy.agent.websocket;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.protocol.GoDuration;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.time.Duration;
 

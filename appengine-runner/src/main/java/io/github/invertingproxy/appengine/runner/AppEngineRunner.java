@@ -8,7 +8,7 @@ import com.google.apphosting.api.ApiProxy;
 import io.github.invertingproxy.appengine.AppEngineConfig;
 import io.github.invertingproxy.appengine.DatastoreBackendRegistry;
 import io.github.invertingproxy.protocol.BackendRecord;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

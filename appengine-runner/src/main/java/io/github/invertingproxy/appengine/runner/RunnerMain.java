@@ -2,7 +2,7 @@ package io.github.invertingproxy.appengine.runner;
 
 import io.github.invertingproxy.appengine.AppEngineConfig;
 import io.github.invertingproxy.protocol.BackendRecord;
-import io.github.invertingproxy.protocol.flags.Flags;
+import io.github.invertingproxy.commandline.Flags;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

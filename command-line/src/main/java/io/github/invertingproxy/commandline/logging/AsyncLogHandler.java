@@ -1,4 +1,4 @@
-package io.github.invertingproxy.protocol.logging;
+package io.github.invertingproxy.commandline.logging;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package io.github.invertingproxy.protocol.logging;
+package io.github.invertingproxy.commandline.logging;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,4 +1,4 @@
-package io.github.invertingproxy.protocol.flags;
+package io.github.invertingproxy.commandline;
 
 import static java.util.Objects.requireNonNull;
 

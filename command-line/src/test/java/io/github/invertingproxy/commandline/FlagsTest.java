@@ -1,11 +1,10 @@
-package io.github.invertingproxy.protocol;
+package io.github.invertingproxy.commandline;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import io.github.invertingproxy.protocol.flags.Flags;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
