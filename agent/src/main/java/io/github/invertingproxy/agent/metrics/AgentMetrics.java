@@ -1,13 +1,13 @@
 package io.github.invertingproxy.agent.metrics;
 
 import io.github.invertingproxy.agent.AgentObserver;
+import io.github.invertingproxy.commandline.ListenAddress;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -47,19 +47,9 @@ public final class AgentMetrics implements AgentObserver, AutoCloseable {
         .callback(g -> g.call(inFlight.size())).register(registry);
   }
 
-  /** Parses {@code HOST:PORT}; a one-line message when it is not one. */
+  /** Parses {@code HOST:PORT}; a one-line message naming the flag when it is not one. */
   public static InetSocketAddress address(String bind) {
-    URI uri;
-    try {
-      uri = URI.create("tcp://" + bind);
-    } catch (IllegalArgumentException e) {
-      uri = null;
-    }
-    if (uri == null || uri.getHost() == null || uri.getPort() < 0 || uri.getPath() == null || !uri.getPath().isEmpty()) {
-      throw new IllegalArgumentException("--metrics-bind must be HOST:PORT (e.g. 127.0.0.1:9091), not \"" + bind + "\"");
-    }
-    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-    return InetSocketAddress.createUnresolved(host, uri.getPort());
+    return ListenAddress.parse("--metrics-bind", bind, "127.0.0.1:9091");
   }
 
   /** Starts serving {@code /metrics}. */

@@ -1,10 +1,10 @@
 package io.github.invertingproxy.server.metrics;
 
+import io.github.invertingproxy.commandline.ListenAddress;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 
 /** A listener of its own that serves {@code /metrics} in Prometheus's text format, apart from the proxy's ports. */
 public final class MetricsListener implements AutoCloseable {
@@ -18,19 +18,9 @@ public final class MetricsListener implements AutoCloseable {
     this.registry = registry;
   }
 
-  /** Parses {@code HOST:PORT}; a clear message when it is not one. */
+  /** Parses {@code HOST:PORT}; a one-line message naming the flag when it is not one. */
   public static InetSocketAddress address(String bind) {
-    URI uri;
-    try {
-      uri = URI.create("tcp://" + bind);
-    } catch (IllegalArgumentException e) {
-      uri = null;
-    }
-    if (uri == null || uri.getHost() == null || uri.getPort() < 0 || uri.getPath() == null || !uri.getPath().isEmpty()) {
-      throw new IllegalArgumentException("--metrics-bind must be HOST:PORT (e.g. 127.0.0.1:9090), not \"" + bind + "\"");
-    }
-    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-    return InetSocketAddress.createUnresolved(host, uri.getPort());
+    return ListenAddress.parse("--metrics-bind", bind, "127.0.0.1:9090");
   }
 
   public synchronized void start() throws IOException {
