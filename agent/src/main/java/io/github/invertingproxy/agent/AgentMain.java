@@ -1,6 +1,8 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
+import io.github.invertingproxy.agent.observe.AgentObserver;
 import io.github.invertingproxy.commandline.Flags;
 import io.github.invertingproxy.commandline.logging.OutOfMemoryHalt;
 import java.io.IOException;

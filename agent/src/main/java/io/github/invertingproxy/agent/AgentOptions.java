@@ -1,6 +1,12 @@
 package io.github.invertingproxy.agent;
 
+import io.github.invertingproxy.agent.channel.HeldRequests;
+import io.github.invertingproxy.agent.credentials.CredentialOptions;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
+import io.github.invertingproxy.agent.http.Origin;
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
+import io.github.invertingproxy.agent.observe.AgentObserver;
+import io.github.invertingproxy.agent.proxy.ProxyTrust;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.commandline.Flags;
 import java.io.IOException;

@@ -2,36 +2,24 @@ package io.github.invertingproxy.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.invertingproxy.agent.channel.HeldRequests;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.agent.html.HtmlInjection;
 import io.github.invertingproxy.agent.html.HtmlSnippet;
+import io.github.invertingproxy.agent.http.Origin;
+import io.github.invertingproxy.agent.observe.AgentObserver;
+import io.github.invertingproxy.agent.proxy.ProxyTrust;
 import io.github.invertingproxy.agent.websocket.AgentWebSockets;
-import io.github.invertingproxy.agent.websocket.Dialer;
 import io.github.invertingproxy.agent.websocket.ShimScript;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
-import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.GoDuration;
-import io.github.invertingproxy.protocol.MessageLimits;
 import java.io.Closeable;
-import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
-import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 
 /**
  * The forwarding agent: polls the inverting proxy for client requests addressed to one backend,
@@ -50,85 +38,19 @@ import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
  * }</pre>
  */
 public final class ForwardingAgent implements Closeable {
-  private static final Logger LOG = Logger.getLogger(ForwardingAgent.class.getName());
-
   static final String DEFAULT_TARGET = "localhost:8080";
   static final Duration DEFAULT_PROXY_TIMEOUT = Duration.ofSeconds(60);
   static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
   static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(5);
-  private static final Duration BACKEND_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  private static final Duration MAX_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(30);
-  private static final long IDLE_CHECK_SECONDS = 5;
-  private static final int BACKEND_BUFFER_SIZE = 64 * 1024;
 
-  private final Origin.ProxyBase proxyUrl;
-  private final String backendId;
-  private final Origin target;
-  private final ProxyCredentials credentials;
-  private final Duration proxyTimeout;
-  private final Duration requestForwardingTimeout;
-  private final boolean forwardUserId;
-  private final boolean stripCredentials;
-  private final boolean disableSslForTest;
-  private final SSLContext proxyTrust;
-  private final int maxConcurrentRequests;
-  private final HeldRequests heldRequests;
-  private final Duration shutdownGracePeriod;
-  private final List<HtmlSnippet> htmlSnippets;
-  private final SessionOptions sessionOptions;
-  private final HealthCheckOptions healthCheckOptions;
-  private final boolean forceHttp2;
-  private final boolean chainRequests;
-  private final boolean channel;
-  private final WebSocketOptions webSocketOptions;
-
+  private final AgentSettings settings;
   private final Object lock = new Object();
   private final CountDownLatch stopped = new CountDownLatch(1);
-  private boolean started;
-  private volatile boolean closing;
-  private volatile boolean failed;
-  private ConnectionPool proxyPool;
-  private ConnectionPool backendPool;
-  private BackendClient backendClient;
-  private HealthCheck healthCheck;
-  private ProxyClient proxy;
-  private ThreadPoolExecutor requests;
-  private RequestForwarder forwarder;
-  private BackendLoop backendLoop;
-  private final RecentRequestIds startedIds = new RecentRequestIds(RecentRequestIds.DEFAULT_CAPACITY);
-  private Dialer dialer;
-  private volatile AgentWebSockets webSockets;
-  private volatile ProxyChannel proxyChannel;
-  private ScheduledExecutorService timer;
-  private Thread poller;
-  private final AgentObserver observer;
+  private boolean closing;
+  private volatile RunningAgent running;
 
-  private ForwardingAgent(Builder b) {
-    this.proxyUrl = b.proxyUrl;
-    this.backendId = b.backendId;
-    this.target = b.target;
-    this.credentials = b.credentials;
-    this.proxyTimeout = b.proxyTimeout;
-    this.requestForwardingTimeout = b.requestForwardingTimeout;
-    this.forwardUserId = b.forwardUserId;
-    this.stripCredentials = b.stripCredentials;
-    this.disableSslForTest = b.disableSslForTest;
-    this.proxyTrust = b.proxyTrust;
-    this.maxConcurrentRequests = b.maxConcurrentRequests;
-    this.heldRequests = new HeldRequests(b.maxBufferedBytes);
-    this.shutdownGracePeriod = b.shutdownGracePeriod;
-    List<HtmlSnippet> snippets = new ArrayList<>(b.htmlSnippets);
-    if (b.webSocketOptions != null && b.webSocketOptions.injectsShim()) {
-      snippets.add(ShimScript.snippet(b.webSocketOptions.shimPath()));
-    }
-    this.htmlSnippets = List.copyOf(snippets);
-    this.webSocketOptions = b.webSocketOptions;
-    this.sessionOptions = b.sessionOptions;
-    this.healthCheckOptions = b.healthCheckOptions;
-    this.forceHttp2 = b.forceHttp2;
-    this.chainRequests = b.chainRequests;
-    this.channel = b.channel;
-    this.observer = b.observer;
+  private ForwardingAgent(AgentSettings settings) {
+    this.settings = settings;
   }
 
   public static Builder builder() {
@@ -137,38 +59,22 @@ public final class ForwardingAgent implements Closeable {
 
   /** The proxy's agent-facing base URL, ending with {@code /}. */
   public String proxyUrl() {
-    return proxyUrl.url();
+    return settings.proxyUrl().url();
   }
 
   public String backendId() {
-    return backendId;
-  }
-
-  /** Backend connections idle in the pool, ready for the next request; for tests. */
-  int idleBackendConnections() {
-    ConnectionPool pool = backendPool;
-    return pool == null ? 0 : pool.idleCount();
-  }
-
-  /** Bytes of channel requests waiting for a thread, within the builder's {@code maxBufferedBytes}. */
-  HeldRequests heldRequests() {
-    return heldRequests;
-  }
-
-  /** Whether the channel to the proxy is open (the channel extension, docs/protocol.md). */
-  boolean channelOpen() {
-    ProxyChannel c = proxyChannel;
-    return c != null && c.isOpen();
-  }
-
-  /** The agent's WebSockets (native relays and shim sessions); null when off or not started. */
-  public AgentWebSockets webSockets() {
-    return webSockets;
+    return settings.backendId();
   }
 
   /** The backend's {@code host:port}. */
   public String target() {
-    return target.authority();
+    return settings.target().authority();
+  }
+
+  /** The agent's WebSockets (native relays and shim sessions); null when off or not started. */
+  public AgentWebSockets webSockets() {
+    RunningAgent r = running;
+    return r == null ? null : r.webSockets();
   }
 
   /**
@@ -178,176 +84,10 @@ public final class ForwardingAgent implements Closeable {
    */
   public void start() {
     synchronized (lock) {
-      if (started || closing) {
+      if (running != null || closing) {
         throw new IllegalStateException(closing ? "agent is closed" : "agent is already started");
       }
-      started = true;
-      HttpRequestExecutor executor = new HttpRequestExecutor();
-      Duration proxyConnectTimeout = proxyTimeout.compareTo(MAX_PROXY_CONNECT_TIMEOUT) < 0
-          ? proxyTimeout : MAX_PROXY_CONNECT_TIMEOUT;
-      // Keep as many idle connections as requests may run at once (plus the poll's), or a busy agent
-      // reconnects on every burst; idle ones still close after ConnectionPool.MAX_IDLE.
-      int idleLimit = maxConcurrentRequests + 1;
-      proxyPool = new ConnectionPool(proxyUrl.origin(), disableSslForTest, proxyTrust, proxyConnectTimeout,
-          Http1Config.DEFAULT, null, idleLimit);
-      // The backend's response heads are held to the limits the proxy parses them with.
-      Http1Config backendConfig = Http1Config.custom()
-          .setMaxLineLength(MessageLimits.DEFAULT.maxLineLength())
-          .setMaxHeaderCount(MessageLimits.DEFAULT.maxHeaderCount())
-          // Body reads larger than this go straight to the socket; smaller ones are copied through it.
-          .setBufferSize(BACKEND_BUFFER_SIZE)
-          .build();
-      backendPool = new ConnectionPool(target, false, BACKEND_CONNECT_TIMEOUT, backendConfig,
-          BackendClient.FRAMING_OF_BODY, idleLimit);
-      timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("inverting-proxy-agent-timer"));
-      // Idle connections close even when no request comes to find them stale: a quiet agent holds no sockets.
-      ConnectionPool proxies = proxyPool;
-      ConnectionPool backends = backendPool;
-      timer.scheduleWithFixedDelay(() -> {
-        proxies.closeIdle(ConnectionPool.MAX_IDLE);
-        backends.closeIdle(ConnectionPool.MAX_IDLE);
-      }, IDLE_CHECK_SECONDS, IDLE_CHECK_SECONDS, TimeUnit.SECONDS);
-      proxy = new ProxyClient(proxyUrl, backendId, credentials, proxyPool, executor, proxyTimeout);
-      BackendClient backend = forceHttp2 ? BackendClient.overH2c(target, requestForwardingTimeout)
-          : new BackendClient(backendPool, executor, timer, requestForwardingTimeout);
-      backendClient = backend;
-      if (healthCheckOptions != null) {
-        healthCheck = new HealthCheck(target, healthCheckOptions.path, healthCheckOptions.interval,
-            healthCheckOptions.unhealthyThreshold);
-      }
-      SessionCookies sessions = sessionOptions == null ? null : new SessionCookies(sessionOptions.cookieName,
-          sessionOptions.timeout, sessionOptions.limit, !disableSslForTest, Clock.systemUTC());
-      forwarder = new RequestForwarder(proxy, backend, forwardUserId, stripCredentials,
-          new ExchangeRewrites(sessions, new HtmlInjection(htmlSnippets)));
-      forwarder.observer(observer);
-      credentials.observeRefreshes(observer);
-      if (chainRequests) {
-        forwarder.acceptNextRequests(() -> !closing);
-      }
-      if (webSocketOptions != null || channel) {
-        dialer = new Dialer(disableSslForTest, proxyTrust);
-        try {
-          dialer.start();
-        } catch (Exception e) {
-          throw new IllegalStateException("cannot start the WebSocket client: " + e.getMessage(), e);
-        }
-      }
-      List<String> features = new ArrayList<>();
-      if (webSocketOptions != null) {
-        webSockets = new AgentWebSockets(webSocketOptions, proxyUrl.url(), backendId, credentials,
-            target.authority(), dialer);
-        webSockets.start();
-        if (webSockets.features() != null) {
-          features.add(webSockets.features());
-        }
-        forwarder.webSockets(webSockets);
-      }
-      requests = new ThreadPoolExecutor(maxConcurrentRequests, maxConcurrentRequests, 30, TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(), daemonThreads("inverting-proxy-agent-request"));
-      requests.allowCoreThreadTimeOut(true);
-      if (channel) {
-        ThreadPoolExecutor requestThreads = requests;
-        if (!forceHttp2 && !target.tls()) {
-          try {
-            backendLoop = new BackendLoop(target, BACKEND_CONNECT_TIMEOUT, requestForwardingTimeout, requestThreads,
-                new SmallResponseReader(ChannelFrame.MAX_BODY_BYTES, MessageLimits.DEFAULT), maxConcurrentRequests,
-                idleLimit);
-          } catch (IOException e) {
-            throw new IllegalStateException("cannot open a selector for the backend: " + e.getMessage(), e);
-          }
-          forwarder.backendLoop(backendLoop);
-        }
-        proxyChannel = new ProxyChannel(proxyUrl.webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
-          // An id a poll listed as well is forwarded once, whichever way came first.
-          if (startedIds.markStarted(request.id())) {
-            forwarder.forward(request, via, heldRequests.holding(request.message().length, requestThreads));
-          }
-        }, timer, heldRequests);
-        features.add(AgentFeatures.CHANNEL);
-      }
-      proxy.announceFeatures(features.isEmpty() ? null : String.join(", ", features));
-      // The start-up line comes first, before anything the poller may log.
-      LOG.info("forwarding agent started: proxy " + proxyUrl + ", backend " + backendId + ", target " + target
-          + ", credentials " + credentials + ", proxy timeout " + GoDuration.format(proxyTimeout)
-          + ", request forwarding timeout "
-          + (requestForwardingTimeout.isZero() ? "none" : GoDuration.format(requestForwardingTimeout)));
-      poller = daemonThreads("inverting-proxy-agent-poller").newThread(() -> pollLoop(forwarder));
-      poller.start();
-    }
-  }
-
-  private void pollLoop(RequestForwarder forwarder) {
-    Backoff backoff = new Backoff();
-    boolean failing = false;
-    try {
-      if (healthCheck != null) {
-        awaitHealthyThenMonitor();
-      }
-      while (!closing) {
-        ProxyClient.Pending pending;
-        try {
-          pending = proxy.pending();
-        } catch (IOException | RuntimeException e) {
-          if (closing) {
-            break;
-          }
-          observer.proxyCallFailed(AgentObserver.ProxyCall.PENDING);
-          Duration wait = backoff.next();
-          // One warning when polling starts to fail and one line when it recovers, not one per retry.
-          if (!failing) {
-            LOG.warning("polling the proxy failed, retrying with backoff: " + ProxyTrust.describe(e));
-            failing = true;
-          } else {
-            LOG.fine("polling the proxy failed again, next try in " + wait.toMillis() + " ms: " + e.getMessage());
-          }
-          Thread.sleep(wait.toMillis(), wait.toNanosPart() % 1_000_000);
-          continue;
-        }
-        backoff.reset();
-        if (failing) {
-          LOG.info("polling the proxy works again");
-          failing = false;
-        }
-        ProxyChannel offeredChannel = proxyChannel;
-        if (offeredChannel != null && pending.offers(AgentFeatures.CHANNEL)) {
-          offeredChannel.offered();
-        }
-        for (String id : pending.ids()) {
-          if (startedIds.markStarted(id)) {
-            try {
-              requests.execute(() -> forwarder.forward(id));
-            } catch (RejectedExecutionException e) {
-              return; // closing
-            }
-          } else {
-            LOG.finer(() -> "request " + id + " was listed again; already started");
-          }
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException | Error e) {
-      LOG.log(Level.SEVERE, "the polling thread failed; the agent stops", e);
-      failed = true;
-      new Thread(this::close, "inverting-proxy-agent-close").start();
-    }
-  }
-
-  /** --health-check-*: no polling before the backend is healthy; too many failures in a row stop the agent. */
-  private void awaitHealthyThenMonitor() throws InterruptedException {
-    healthCheck.awaitHealthy(() -> closing);
-    long every = healthCheck.interval().toNanos();
-    try {
-      timer.scheduleWithFixedDelay(() -> {
-        if (!closing && healthCheck.checkAndCount()) {
-          LOG.severe("backend " + target + " failed " + healthCheckOptions.unhealthyThreshold
-              + " health checks in a row; the agent stops");
-          failed = true;
-          new Thread(this::close, "inverting-proxy-agent-close").start();
-        }
-      }, every, every, TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // Closed while waiting for the backend: nothing to monitor.
+      running = new RunningAgent(settings, this::close);
     }
   }
 
@@ -357,83 +97,20 @@ public final class ForwardingAgent implements Closeable {
    */
   @Override
   public void close() {
+    RunningAgent r;
     synchronized (lock) {
       if (closing) {
         return;
       }
       closing = true;
-      if (!started) {
-        stopped.countDown();
-        return;
-      }
+      r = running;
     }
-    // Every step runs, and the agent counts as stopped at the end, whatever one step throws: a
-    // close that broke off half-way would leave the process waiting for ever.
     try {
-      LOG.info("stopping: no new requests; " + requests.getActiveCount() + " in flight may finish within "
-          + GoDuration.format(shutdownGracePeriod));
-      step("ending the poll", () -> {
-        proxy.abortPoll();
-        poller.interrupt();
-      });
-      if (proxyChannel != null) {
-        // No more requests come over it; those in flight answer with agent/response.
-        step("closing the channel", proxyChannel::close);
+      if (r != null) {
+        r.close();
       }
-      long graceEnd = System.nanoTime() + shutdownGracePeriod.toNanos();
-      if (backendLoop != null) {
-        try {
-          // Those with the selector go on to the request threads, or are answered, first.
-          if (!forwarder.awaitSelectorExchanges(shutdownGracePeriod)) {
-            LOG.warning("requests still with the backend selector after " + GoDuration.format(shutdownGracePeriod));
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      requests.shutdown();
-      if (webSockets != null) {
-        // Closes relayed sockets with 1001 and ends shim polls, which would otherwise hold request threads.
-        step("closing WebSockets", webSockets::close);
-      }
-      if (dialer != null) {
-        step("stopping the WebSocket client", dialer::close);
-      }
-      try {
-        if (!requests.awaitTermination(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          LOG.warning(requests.getActiveCount() + " request(s) still in flight after "
-              + GoDuration.format(shutdownGracePeriod) + "; cutting them off");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      // Those whose response has not begun get a 503 now, while the proxy connections are still open.
-      step("answering requests in flight", forwarder::answerUnanswered);
-      requests.shutdownNow();
-      step("closing proxy connections", proxyPool::close);
-      step("closing backend connections", backendPool::close);
-      if (backendLoop != null) {
-        step("stopping the backend selector", backendLoop::close);
-      }
-      step("closing the backend client", backendClient::close);
-      timer.shutdownNow();
-      try {
-        poller.join(1000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      LOG.info("forwarding agent stopped");
     } finally {
       stopped.countDown();
-    }
-  }
-
-  /** One step of {@link #close}: what it throws is logged, and the next steps run all the same. */
-  private static void step(String what, Runnable step) {
-    try {
-      step.run();
-    } catch (RuntimeException | Error e) {
-      LOG.log(Level.WARNING, "stopping: " + what + " failed", e);
     }
   }
 
@@ -444,16 +121,24 @@ public final class ForwardingAgent implements Closeable {
 
   /** True when the agent stopped because of an unexpected error rather than a call to close. */
   boolean failed() {
-    return failed;
+    RunningAgent r = running;
+    return r != null && r.failed();
   }
 
-  private static ThreadFactory daemonThreads(String name) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread t = new Thread(runnable, name + "-" + count.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+  // Package-private views of the running parts, which the agent's tests watch.
+
+  int idleBackendConnections() {
+    RunningAgent r = running;
+    return r == null ? 0 : r.idleBackendConnections();
+  }
+
+  HeldRequests heldRequests() {
+    return running.heldRequests();
+  }
+
+  boolean channelOpen() {
+    RunningAgent r = running;
+    return r != null && r.channelOpen();
   }
 
   /** Configures a {@link ForwardingAgent}; {@link #proxyUrl} and {@link #backendId} are required. */
@@ -472,9 +157,9 @@ public final class ForwardingAgent implements Closeable {
     private long maxBufferedBytes = HeldRequests.defaultLimit();
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
     private final List<HtmlSnippet> htmlSnippets = new ArrayList<>();
-    private SessionOptions sessionOptions;
+    private AgentSettings.Sessions sessionOptions;
     private WebSocketOptions webSocketOptions = WebSocketOptions.defaults();
-    private HealthCheckOptions healthCheckOptions;
+    private AgentSettings.HealthCheckSettings healthCheckOptions;
     private boolean forceHttp2;
     private boolean chainRequests = true;
     private boolean channel = true;
@@ -526,7 +211,7 @@ public final class ForwardingAgent implements Closeable {
         throw new IllegalArgumentException("health check unhealthy threshold must be at least 1, was "
             + unhealthyThreshold);
       }
-      this.healthCheckOptions = new HealthCheckOptions(path, interval, unhealthyThreshold);
+      this.healthCheckOptions = new AgentSettings.HealthCheckSettings(path, interval, unhealthyThreshold);
       return this;
     }
 
@@ -580,7 +265,7 @@ public final class ForwardingAgent implements Closeable {
       if (limit < 1) {
         throw new IllegalArgumentException("session cookie cache limit must be at least 1, was " + limit);
       }
-      this.sessionOptions = new SessionOptions(cookieName, timeout, limit);
+      this.sessionOptions = new AgentSettings.Sessions(cookieName, timeout, limit);
       return this;
     }
 
@@ -713,11 +398,14 @@ public final class ForwardingAgent implements Closeable {
       if (backendId == null) {
         throw new IllegalStateException("backendId is required");
       }
-      return new ForwardingAgent(this);
+      List<HtmlSnippet> snippets = new ArrayList<>(htmlSnippets);
+      if (webSocketOptions != null && webSocketOptions.injectsShim()) {
+        snippets.add(ShimScript.snippet(webSocketOptions.shimPath()));
+      }
+      return new ForwardingAgent(new AgentSettings(proxyUrl, backendId, target, credentials, proxyTimeout,
+          requestForwardingTimeout, forwardUserId, stripCredentials, disableSslForTest, proxyTrust,
+          maxConcurrentRequests, maxBufferedBytes, shutdownGracePeriod, snippets, sessionOptions, healthCheckOptions,
+          forceHttp2, chainRequests, channel, webSocketOptions, observer));
     }
   }
-
-  private record SessionOptions(String cookieName, Duration timeout, int limit) {}
-
-  private record HealthCheckOptions(String path, Duration interval, int unhealthyThreshold) {}
 }

@@ -2,6 +2,7 @@ package io.github.invertingproxy.agent;
 
 import static org.junit.Assert.assertEquals;
 
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.agent.metrics.AgentMetrics;
 import java.net.InetAddress;
 import java.net.ServerSocket;

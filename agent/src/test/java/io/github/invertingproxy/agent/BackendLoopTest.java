@@ -7,6 +7,14 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.agent.backend.BackendExchange;
+import io.github.invertingproxy.agent.backend.BackendClient;
+import io.github.invertingproxy.agent.backend.BackendFailure;
+import io.github.invertingproxy.agent.backend.BackendLoop;
+import io.github.invertingproxy.agent.http.ConnectionPool;
+import io.github.invertingproxy.agent.http.Origin;
+import io.github.invertingproxy.agent.http.SerializedResponse;
+import io.github.invertingproxy.agent.http.SmallResponseReader;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.MessageLimits;
 import io.github.invertingproxy.protocol.RequestHead;

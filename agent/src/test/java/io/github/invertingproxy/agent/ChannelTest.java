@@ -5,6 +5,8 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.agent.channel.ProxyChannel;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.ChannelFrame;
 import io.github.invertingproxy.protocol.ProtocolHeaders;

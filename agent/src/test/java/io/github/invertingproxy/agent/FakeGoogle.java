@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.github.invertingproxy.agent.credentials.GoogleProxyCredentials;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;

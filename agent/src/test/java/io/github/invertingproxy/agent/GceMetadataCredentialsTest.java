@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.invertingproxy.agent.AgentMain;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -6,6 +6,8 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
+import io.github.invertingproxy.agent.rewrite.SessionCookies;
+import io.github.invertingproxy.agent.ForwardingAgent;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.RequestHead;
 import io.github.invertingproxy.protocol.ResponseHead;

@@ -6,7 +6,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.agent.ForwardingAgent;
-import io.github.invertingproxy.agent.ProxyCredentials;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.protocol.IncomingMessage;

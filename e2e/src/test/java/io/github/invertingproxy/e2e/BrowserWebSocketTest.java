@@ -3,7 +3,7 @@ package io.github.invertingproxy.e2e;
 import static org.junit.Assert.assertEquals;
 
 import io.github.invertingproxy.agent.ForwardingAgent;
-import io.github.invertingproxy.agent.ProxyCredentials;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.websocket.RelayLimits;
 import java.nio.file.Files;

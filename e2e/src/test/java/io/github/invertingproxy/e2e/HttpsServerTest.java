@@ -6,8 +6,8 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.github.invertingproxy.agent.ForwardingAgent;
-import io.github.invertingproxy.agent.ProxyCredentials;
-import io.github.invertingproxy.agent.ProxyTrust;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
+import io.github.invertingproxy.agent.proxy.ProxyTrust;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.github.invertingproxy.server.StandaloneServer;

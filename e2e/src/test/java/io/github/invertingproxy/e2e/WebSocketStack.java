@@ -1,7 +1,7 @@
 package io.github.invertingproxy.e2e;
 
 import io.github.invertingproxy.agent.ForwardingAgent;
-import io.github.invertingproxy.agent.ProxyCredentials;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.protocol.BackendRecord;

@@ -1,6 +1,6 @@
 package io.github.invertingproxy.agent.metrics;
 
-import io.github.invertingproxy.agent.AgentObserver;
+import io.github.invertingproxy.agent.observe.AgentObserver;
 import io.github.invertingproxy.commandline.ListenAddress;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;

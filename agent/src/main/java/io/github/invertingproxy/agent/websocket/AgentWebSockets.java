@@ -2,7 +2,7 @@ package io.github.invertingproxy.agent.websocket;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.invertingproxy.agent.ProxyCredentials;
+import io.github.invertingproxy.agent.credentials.ProxyCredentials;
 import io.github.invertingproxy.protocol.AgentFeatures;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;

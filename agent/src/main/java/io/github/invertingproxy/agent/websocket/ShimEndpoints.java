@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.invertingproxy.agent.http.Origin;
 import io.github.invertingproxy.protocol.HeaderField;
 import io.github.invertingproxy.protocol.Headers;
 import io.github.invertingproxy.protocol.RequestHead;

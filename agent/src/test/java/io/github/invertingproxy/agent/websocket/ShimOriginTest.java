@@ -2,6 +2,7 @@ package io.github.invertingproxy.agent.websocket;
 
 import static org.junit.Assert.assertEquals;
 
+import io.github.invertingproxy.agent.http.Origin;
 import org.junit.Test;
 
 /** The page's Origin as the shim passes it to a backend that it dials with the backend's own Host. */

@@ -1,0 +1,627 @@
+package io.github.invertingproxy.agent.backend;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.invertingproxy.agent.http.ConnectionPool;
+import io.github.invertingproxy.agent.http.Origin;
+import io.github.invertingproxy.agent.http.SmallResponseReader;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Replays requests that are whole in memory against a plain HTTP/1.1 backend without a thread per
+ * exchange: one selector thread reads every response, over keep-alive connections of its own. The
+ * thread that submits a request writes it at once; a small response is handed over whole, on the
+ * selector's thread, which must not be held up. Any other response (streamed, large, odd) is handed
+ * over with its connection, back in blocking mode, and the bytes read of it, for the blocking client
+ * to read from the start; so are breaks that happen after the backend started answering, which that
+ * client reports in its own words.
+ */
+public final class BackendLoop implements Closeable {
+  private static final Logger LOG = Logger.getLogger(BackendLoop.class.getName());
+  /** Responses up to this are read on the selector's thread; larger ones are streamed. */
+  private static final int READ_BUFFER_BYTES = 64 * 1024;
+  private static final long HOUSEKEEPING_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** How an exchange ends; exactly one method is called, once. */
+  public interface Listener {
+    /** The whole response arrived; called on the selector's thread, which must not wait. */
+    void completed(SmallResponseReader.Result response, byte[] body);
+
+    /**
+     * The response is not one to read here: its connection, blocking again, and every byte read of
+     * it. Called on the selector's thread.
+     *
+     * @param unwritten the end of the request, when the backend began to answer before it had all of
+     *     it: to be written before the response is read; null when it went out whole
+     * @param remaining what is left of the forwarding timeout; zero for none
+     */
+    void handedOff(SocketChannel channel, ByteBuffer readSoFar, ByteBuffer unwritten, Duration remaining);
+
+    /** No response: the backend cannot be reached, a write failed, the timeout passed, or the agent stops. */
+    void failed(BackendFailure failure);
+  }
+
+  private final Origin origin;
+  private final Duration connectTimeout;
+  private final Duration forwardingTimeout;
+  private final Executor connector;
+  private final SmallResponseReader reader;
+  private final int maxInFlight;
+  private final int maxIdle;
+  private final Selector selector;
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  /** Most recently used first; guarded by itself. */
+  private final Deque<Connection> idle = new ArrayDeque<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
+  private final List<Connection> handOffs = new ArrayList<>();
+  private final Thread thread;
+  private volatile boolean closed;
+  /** Runs between a request's write and the record of what it took; tests widen that gap with it. */
+  private volatile Runnable writeReturned = () -> { };
+
+  /**
+   * @param connector where new connections are opened (a blocking connect, so that a slow one holds
+   *     no other exchange up)
+   * @param maxInFlight the most exchanges at once; beyond it {@link #exchange} declines
+   * @param maxIdle the most idle connections kept
+   */
+  public BackendLoop(Origin origin, Duration connectTimeout, Duration forwardingTimeout, Executor connector,
+      SmallResponseReader reader, int maxInFlight, int maxIdle) throws IOException {
+    this.origin = requireNonNull(origin, "origin");
+    if (origin.tls()) {
+      throw new IllegalArgumentException("the selector reads plain HTTP only, not " + origin);
+    }
+    this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout");
+    this.forwardingTimeout = requireNonNull(forwardingTimeout, "forwardingTimeout");
+    this.connector = requireNonNull(connector, "connector");
+    this.reader = requireNonNull(reader, "reader");
+    this.maxInFlight = maxInFlight;
+    this.maxIdle = maxIdle;
+    this.selector = Selector.open();
+    this.thread = new Thread(this::run, "inverting-proxy-agent-backend-selector");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  public Origin origin() {
+    return origin;
+  }
+
+  /**
+   * Sends {@code request} (head and body, in wire format) on an idle connection from the calling
+   * thread, or on a new one; {@code listener} hears how it ends.
+   *
+   * @param noBody the request is one whose response has no body (HEAD)
+   * @param retryable whether the request may be sent again on a fresh connection when a kept-alive
+   *     one turns out closed before answering (idempotent, no body)
+   * @return false, and nothing done, when the loop is closed or has its most exchanges at once
+   */
+  public boolean exchange(byte[] request, boolean noBody, boolean retryable, Listener listener) {
+    requireNonNull(request, "request");
+    requireNonNull(listener, "listener");
+    if (closed) {
+      return false;
+    }
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      inFlight.decrementAndGet();
+      return false;
+    }
+    long deadline = forwardingTimeout.isZero() ? 0 : (System.nanoTime() + forwardingTimeout.toNanos()) | 1;
+    Exchange e = new Exchange(request, noBody, retryable, listener, deadline);
+    Connection c = takeIdle(e);
+    if (c == null) {
+      connect(e);
+    } else {
+      c.write(e);
+    }
+    return true;
+  }
+
+  /**
+   * Takes back a connection handed over earlier, once the blocking client has read its response to
+   * the end, so that it serves the next exchange here; closed when the loop is.
+   */
+  public void takeBack(SocketChannel channel) {
+    runOnLoop(() -> {
+      Connection c = register(channel);
+      if (c != null && !c.makeIdle()) {
+        c.closeQuietly();
+      }
+    });
+  }
+
+  /**
+   * Registers {@code channel}, non-blocking, with the selector; from the selector's thread only.
+   * Returns null, the channel closed, when the loop is closed or the channel cannot be registered.
+   */
+  private Connection register(SocketChannel channel) {
+    Connection c = new Connection(channel);
+    if (closed) {
+      c.closeQuietly();
+      return null;
+    }
+    try {
+      channel.configureBlocking(false);
+      c.key = channel.register(selector, SelectionKey.OP_READ, c);
+      return c;
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "a backend connection could not be registered", e);
+      c.closeQuietly();
+      return null;
+    }
+  }
+
+  /** For tests: {@code hook} runs on the writing thread after each write of a request returns. */
+  public void onWriteReturned(Runnable hook) {
+    writeReturned = requireNonNull(hook, "hook");
+  }
+
+  /** Exchanges running now; for tests. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** Idle connections kept now; for tests. */
+  public int idleCount() {
+    synchronized (idle) {
+      return idle.size();
+    }
+  }
+
+  /** Stops the selector; exchanges still running fail, and every connection closes. */
+  @Override
+  public void close() {
+    closed = true;
+    selector.wakeup();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private Connection takeIdle(Exchange e) {
+    long now = System.nanoTime();
+    synchronized (idle) {
+      Connection c;
+      while ((c = idle.pollFirst()) != null) {
+        if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
+          c.exchange.set(e);
+          return c;
+        }
+        c.closeQuietly();
+      }
+    }
+    return null;
+  }
+
+  /** Opens a connection for {@code e} on the connector, then registers it here and sends. */
+  private void connect(Exchange e) {
+    try {
+      connector.execute(() -> {
+        SocketChannel channel = null;
+        try {
+          channel = SocketChannel.open();
+          channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+          channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+          channel.socket().connect(new InetSocketAddress(origin.host(), origin.port()),
+              (int) connectTimeout.toMillis());
+        } catch (IOException | RuntimeException ex) {
+          closeQuietly(channel);
+          end(e, BackendFailure.unreachable(origin, ex));
+          return;
+        }
+        SocketChannel connected = channel;
+        runOnLoop(() -> {
+          Connection c = register(connected);
+          if (c == null) {
+            end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
+            return;
+          }
+          c.exchange.set(e);
+          c.write(e);
+        });
+      });
+    } catch (RuntimeException rejected) {
+      end(e, BackendFailure.unreachable(origin, new IOException("the agent is stopping", rejected)));
+    }
+  }
+
+  private void runOnLoop(Runnable task) {
+    tasks.add(task);
+    selector.wakeup();
+    if (closed) {
+      // The loop may have ended before it could see the task: run what is left here, where it fails.
+      Runnable t;
+      while ((t = tasks.poll()) != null) {
+        t.run();
+      }
+    }
+  }
+
+  private void end(Exchange e, BackendFailure failure) {
+    inFlight.decrementAndGet();
+    tell(() -> e.listener.failed(failure));
+  }
+
+  /** Runs a listener; one that throws is logged and does not stop the selector. */
+  private static void tell(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "an exchange's listener failed", e);
+    }
+  }
+
+  private void run() {
+    long nextHousekeeping = System.nanoTime() + HOUSEKEEPING_NANOS;
+    try {
+      while (!closed) {
+        selector.select(TimeUnit.NANOSECONDS.toMillis(HOUSEKEEPING_NANOS));
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+          task.run();
+        }
+        Iterator<SelectionKey> ready = selector.selectedKeys().iterator();
+        while (ready.hasNext()) {
+          SelectionKey key = ready.next();
+          ready.remove();
+          Connection c = (Connection) key.attachment();
+          if (key.isValid() && key.isWritable()) {
+            c.writeMore();
+          }
+          if (key.isValid() && key.isReadable()) {
+            c.read();
+          }
+        }
+        if (!handOffs.isEmpty()) {
+          handOff();
+        }
+        long now = System.nanoTime();
+        if (now - nextHousekeeping >= 0) {
+          nextHousekeeping = now + HOUSEKEEPING_NANOS;
+          housekeeping(now);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "the backend selector failed; its exchanges fail", e);
+    } finally {
+      closed = true;
+      shutDown();
+    }
+  }
+
+  /** Ends exchanges past the forwarding timeout; closes connections idle too long. */
+  private void housekeeping(long now) {
+    for (SelectionKey key : selector.keys()) {
+      Connection c = (Connection) key.attachment();
+      Exchange e = c.exchange.get();
+      if (e != null && e.deadline != 0 && now - e.deadline >= 0 && c.exchange.compareAndSet(e, null)) {
+        c.closeQuietly();
+        end(e, BackendFailure.timedOut(origin, forwardingTimeout, null));
+      }
+    }
+    synchronized (idle) {
+      for (Iterator<Connection> i = idle.descendingIterator(); i.hasNext(); ) {
+        Connection c = i.next();
+        if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
+          break;
+        }
+        i.remove();
+        c.closeQuietly();
+      }
+    }
+  }
+
+  /** Gives the connections whose responses are not small to the listeners, blocking again. */
+  private void handOff() throws IOException {
+    // Their keys are cancelled; a select completes the deregistration, after which blocking mode is allowed.
+    selector.selectNow();
+    for (Iterator<Connection> i = handOffs.iterator(); i.hasNext(); ) {
+      Connection c = i.next();
+      int state = c.request.get();
+      if (state == WRITING && c.request.compareAndSet(WRITING, HANDING) || state == HANDING) {
+        // Its writer is still between its write and knowing what went out; it wakes the loop then.
+        continue;
+      }
+      i.remove();
+      Exchange e = c.handingOff;
+      c.handingOff = null;
+      Duration remaining = Duration.ZERO;
+      if (e.deadline != 0) {
+        remaining = Duration.ofNanos(Math.max(1, e.deadline - System.nanoTime()));
+      }
+      // The connection leaves the loop for good, so what it read can go with it uncopied.
+      ByteBuffer readSoFar = ByteBuffer.wrap(c.in, 0, c.inLength);
+      try {
+        c.channel.configureBlocking(true);
+      } catch (IOException | RuntimeException ex) {
+        c.closeQuietly();
+        end(e, BackendFailure.failed(origin, ex instanceof IOException io ? io : new IOException(ex)));
+        continue;
+      }
+      inFlight.decrementAndGet();
+      Duration left = remaining;
+      ByteBuffer rest = c.request.get() == PARTIAL ? c.unwritten : null;
+      tell(() -> e.listener.handedOff(c.channel, readSoFar, rest, left));
+    }
+  }
+
+  private void shutDown() {
+    for (SelectionKey key : selector.keys()) {
+      Connection c = (Connection) key.attachment();
+      c.closeQuietly();
+      Exchange e = c.exchange.getAndSet(null);
+      if (e != null) {
+        end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
+      }
+    }
+    for (Connection c : handOffs) {
+      c.closeQuietly();
+      end(c.handingOff, BackendFailure.failed(origin, new IOException("the agent is stopping")));
+    }
+    handOffs.clear();
+    synchronized (idle) {
+      idle.clear();
+    }
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
+    }
+    closeQuietly(selector);
+  }
+
+  private static void closeQuietly(Closeable c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        // Closing anyway.
+      }
+    }
+  }
+
+  // Where the running exchange's request stands. The backend may answer while the thread that wrote
+  // the request is still inside its write: the reader then leaves the connection's fate to it.
+  /** The writer has not yet seen what its write took. */
+  private static final int WRITING = 0;
+  /** The request went out whole. */
+  private static final int WRITTEN = 1;
+  /** Part of it went; the rest is in {@code unwritten}, for the selector to write. */
+  private static final int PARTIAL = 2;
+  /** The write failed; nothing more goes out. */
+  private static final int FAILED = 3;
+  /** A small response was read while WRITING: the writer keeps or closes the connection. */
+  private static final int ANSWERED = 4;
+  /** The response is to be handed over, waiting for the writer to say what is left to write. */
+  private static final int HANDING = 5;
+
+  private static final class Exchange {
+    final byte[] request;
+    final boolean noBody;
+    final boolean retryable;
+    final Listener listener;
+    /** System.nanoTime when the forwarding timeout passes; 0 for none. */
+    final long deadline;
+    boolean retried;
+
+    Exchange(byte[] request, boolean noBody, boolean retryable, Listener listener, long deadline) {
+      this.request = request;
+      this.noBody = noBody;
+      this.retryable = retryable;
+      this.listener = listener;
+      this.deadline = deadline;
+    }
+  }
+
+  /** One connection; its reads and the bytes read belong to the selector's thread. */
+  private final class Connection {
+    final SocketChannel channel;
+    /** The exchange running on it; whoever clears it ends that exchange. */
+    final AtomicReference<Exchange> exchange = new AtomicReference<>();
+    SelectionKey key;
+    /** Whether it answered an exchange before: a failure before any byte may then only mean it went stale. */
+    boolean reused;
+    long idleSince;
+    byte[] in = new byte[4096];
+    int inLength;
+    /** The end of the running exchange's request, while it waits for room to be written. */
+    volatile ByteBuffer unwritten;
+    /** One of WRITING, WRITTEN, PARTIAL, FAILED, ANSWERED, HANDING. */
+    final AtomicInteger request = new AtomicInteger(WRITTEN);
+    Exchange handingOff;
+
+    Connection(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    /** Writes {@code e}'s request on the calling thread; what does not fit now goes from the selector. */
+    void write(Exchange e) {
+      ByteBuffer bytes = ByteBuffer.wrap(e.request);
+      request.set(WRITING);
+      try {
+        channel.write(bytes);
+      } catch (IOException | RuntimeException ex) {
+        if (exchange.compareAndSet(e, null)) {
+          request.set(FAILED);
+          closeQuietly();
+          failOrRetry(e, ex);
+        } else {
+          wrote(FAILED);
+        }
+        return;
+      }
+      writeReturned.run();
+      if (!bytes.hasRemaining()) {
+        wrote(WRITTEN);
+      } else {
+        unwritten = bytes;
+        if (wrote(PARTIAL)) {
+          runOnLoop(() -> {
+            if (key.isValid()) {
+              key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
+          });
+        }
+      }
+    }
+
+    /**
+     * Says what the write took; settles what the reader left waiting on it. True while the exchange
+     * is still running here.
+     */
+    private boolean wrote(int outcome) {
+      int was = request.compareAndExchange(WRITING, outcome);
+      if (was == WRITING) {
+        return true;
+      }
+      request.set(outcome);
+      if (was == ANSWERED) {
+        unwritten = null;
+        // Kept only if the backend had the whole request before it answered.
+        boolean kept = outcome == WRITTEN && !closed && makeIdle();
+        if (!kept || closed) {
+          closeQuietly(); // also when the loop stopped meanwhile, after closing its idle connections
+        }
+      } else if (was == HANDING) {
+        runOnLoop(() -> { });
+      }
+      return false;
+    }
+
+    void writeMore() {
+      Exchange e = exchange.get();
+      ByteBuffer rest = unwritten;
+      if (rest == null) {
+        key.interestOps(SelectionKey.OP_READ);
+        return;
+      }
+      try {
+        channel.write(rest);
+      } catch (IOException ex) {
+        if (e != null && exchange.compareAndSet(e, null)) {
+          closeQuietly();
+          failOrRetry(e, ex);
+        }
+        return;
+      }
+      if (!rest.hasRemaining()) {
+        unwritten = null;
+        request.set(WRITTEN);
+        key.interestOps(SelectionKey.OP_READ);
+      }
+    }
+
+    void read() {
+      Exchange e = exchange.get();
+      int n;
+      readBuffer.clear();
+      try {
+        n = channel.read(readBuffer);
+      } catch (IOException ex) {
+        n = -2;
+      }
+      if (e == null) {
+        // Idle: the backend closed it, or sent something unasked. Either way it serves no one now.
+        synchronized (idle) {
+          if (exchange.get() != null) {
+            return; // taken meanwhile; the next read sees it
+          }
+          idle.remove(this);
+        }
+        closeQuietly();
+        return;
+      }
+      if (n < 0 && inLength == 0 && reused && e.retryable && !e.retried && exchange.compareAndSet(e, null)) {
+        closeQuietly(); // stale: closed by the backend while idle, before the request reached it
+        e.retried = true;
+        connect(e);
+        return;
+      }
+      if (n > 0) {
+        readBuffer.flip();
+        if (inLength + n > in.length) {
+          in = Arrays.copyOf(in, Math.max(in.length * 2, inLength + n));
+        }
+        readBuffer.get(in, inLength, n);
+        inLength += n;
+      }
+      SmallResponseReader.Result r = n < 0 ? SmallResponseReader.NOT_SMALL : reader.read(in, inLength, e.noBody);
+      if (r == SmallResponseReader.NEED_MORE || !exchange.compareAndSet(e, null)) {
+        return;
+      }
+      if (r == SmallResponseReader.NOT_SMALL) {
+        // Includes a break: the blocking client reads up to it and says what broke.
+        key.cancel();
+        handingOff = e;
+        handOffs.add(this);
+        return;
+      }
+      byte[] body = Arrays.copyOfRange(in, r.bodyStart(), r.bodyStart() + r.bodyLength());
+      boolean keep = r.keepAlive() && r.end() == inLength && !closed;
+      inLength = 0;
+      if (in.length > 4096) {
+        in = new byte[4096];
+      }
+      // A backend that answered before it had the whole request leaves the rest of it on the way.
+      int state = keep ? request.compareAndExchange(WRITING, ANSWERED) : FAILED;
+      if (state != WRITING && (state != WRITTEN || !makeIdle())) {
+        closeQuietly();
+      }
+      inFlight.decrementAndGet();
+      tell(() -> e.listener.completed(r, body));
+    }
+
+    /** Keeps the connection for the next exchange; false when enough are kept already. */
+    boolean makeIdle() {
+      reused = true;
+      idleSince = System.nanoTime();
+      synchronized (idle) {
+        if (idle.size() < maxIdle) {
+          idle.addFirst(this);
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private void failOrRetry(Exchange e, Exception cause) {
+      if (reused && e.retryable && !e.retried) {
+        e.retried = true;
+        connect(e);
+      } else {
+        end(e, BackendFailure.failed(origin, cause));
+      }
+    }
+
+    void closeQuietly() {
+      if (key != null) {
+        key.cancel();
+      }
+      BackendLoop.closeQuietly(channel);
+    }
+  }
+}
