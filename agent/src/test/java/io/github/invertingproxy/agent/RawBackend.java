@@ -28,13 +28,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the bytes that arrived (and parsed), and answers with whatever bytes the test's responder writes.
  * Connections are kept alive unless the responder says otherwise.
  */
-final class RawBackend implements Closeable {
+public final class RawBackend implements Closeable {
   /** Writes one response; returns false to close the connection afterwards. */
-  interface Responder {
+  public interface Responder {
     boolean respond(Received request, OutputStream out) throws Exception;
   }
 
-  static final Responder OK = (request, out) -> {
+  public static final Responder OK = (request, out) -> {
     out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
     return true;
   };
@@ -45,7 +45,7 @@ final class RawBackend implements Closeable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile Responder responder = OK;
 
-  RawBackend() throws IOException {
+  public RawBackend() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::accept, "raw-backend-accept");
     acceptor.setDaemon(true);
@@ -53,16 +53,16 @@ final class RawBackend implements Closeable {
   }
 
   /** {@code 127.0.0.1:port}, as the agent's --host. */
-  String hostAndPort() {
+  public String hostAndPort() {
     return "127.0.0.1:" + server.getLocalPort();
   }
 
-  void respondWith(Responder responder) {
+  public void respondWith(Responder responder) {
     this.responder = responder;
   }
 
   /** Answers every request with these bytes, keeping the connection. */
-  void respondWith(String rawResponse) {
+  public void respondWith(String rawResponse) {
     byte[] bytes = rawResponse.getBytes(StandardCharsets.ISO_8859_1);
     this.responder = (request, out) -> {
       out.write(bytes);
@@ -70,7 +70,7 @@ final class RawBackend implements Closeable {
     };
   }
 
-  Received awaitRequest(Duration timeout) throws InterruptedException {
+  public Received awaitRequest(Duration timeout) throws InterruptedException {
     Received r = received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (r == null) {
       throw new AssertionError("backend got no request within " + timeout);
@@ -79,11 +79,11 @@ final class RawBackend implements Closeable {
   }
 
   /** The next request if one arrives within {@code timeout}, else null. */
-  Received pollRequest(Duration timeout) throws InterruptedException {
+  public Received pollRequest(Duration timeout) throws InterruptedException {
     return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  int connections() {
+  public int connections() {
     return connections.get();
   }
 
@@ -137,8 +137,8 @@ final class RawBackend implements Closeable {
   }
 
   /** One request as the backend received it. */
-  record Received(byte[] raw, RequestHead head, byte[] body, Headers trailers, int connection) {
-    String rawText() {
+  public record Received(byte[] raw, RequestHead head, byte[] body, Headers trailers, int connection) {
+    public String rawText() {
       return new String(raw, StandardCharsets.ISO_8859_1);
     }
 

@@ -16,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -25,7 +24,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -63,24 +61,24 @@ public final class BackendLoop implements Closeable {
     void failed(BackendFailure failure);
   }
 
-  private final Origin origin;
+  final Origin origin;
   private final Duration connectTimeout;
   private final Duration forwardingTimeout;
   private final Executor connector;
-  private final SmallResponseReader reader;
+  final SmallResponseReader reader;
   private final int maxInFlight;
-  private final int maxIdle;
+  final int maxIdle;
   private final Selector selector;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   /** Most recently used first; guarded by itself. */
-  private final Deque<Connection> idle = new ArrayDeque<>();
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
-  private final List<Connection> handOffs = new ArrayList<>();
+  final Deque<LoopConnection> idle = new ArrayDeque<>();
+  final AtomicInteger inFlight = new AtomicInteger();
+  final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
+  final List<LoopConnection> handOffs = new ArrayList<>();
   private final Thread thread;
-  private volatile boolean closed;
+  volatile boolean closed;
   /** Runs between a request's write and the record of what it took; tests widen that gap with it. */
-  private volatile Runnable writeReturned = () -> { };
+  volatile Runnable writeReturned = () -> { };
 
   /**
    * @param connector where new connections are opened (a blocking connect, so that a slow one holds
@@ -130,8 +128,8 @@ public final class BackendLoop implements Closeable {
       return false;
     }
     long deadline = forwardingTimeout.isZero() ? 0 : (System.nanoTime() + forwardingTimeout.toNanos()) | 1;
-    Exchange e = new Exchange(request, noBody, retryable, listener, deadline);
-    Connection c = takeIdle(e);
+    LoopExchange e = new LoopExchange(request, noBody, retryable, listener, deadline);
+    LoopConnection c = takeIdle(e);
     if (c == null) {
       connect(e);
     } else {
@@ -146,7 +144,7 @@ public final class BackendLoop implements Closeable {
    */
   public void takeBack(SocketChannel channel) {
     runOnLoop(() -> {
-      Connection c = register(channel);
+      LoopConnection c = register(channel);
       if (c != null && !c.makeIdle()) {
         c.closeQuietly();
       }
@@ -157,8 +155,8 @@ public final class BackendLoop implements Closeable {
    * Registers {@code channel}, non-blocking, with the selector; from the selector's thread only.
    * Returns null, the channel closed, when the loop is closed or the channel cannot be registered.
    */
-  private Connection register(SocketChannel channel) {
-    Connection c = new Connection(channel);
+  private LoopConnection register(SocketChannel channel) {
+    LoopConnection c = new LoopConnection(this, channel);
     if (closed) {
       c.closeQuietly();
       return null;
@@ -174,18 +172,18 @@ public final class BackendLoop implements Closeable {
     }
   }
 
-  /** For tests: {@code hook} runs on the writing thread after each write of a request returns. */
-  public void onWriteReturned(Runnable hook) {
+  /** A seam for this package's tests: {@code hook} runs on the writing thread after each write returns. */
+  void onWriteReturned(Runnable hook) {
     writeReturned = requireNonNull(hook, "hook");
   }
 
-  /** Exchanges running now; for tests. */
-  public int inFlight() {
+  /** Exchanges running now. */
+  int inFlight() {
     return inFlight.get();
   }
 
-  /** Idle connections kept now; for tests. */
-  public int idleCount() {
+  /** Idle connections kept now. */
+  int idleCount() {
     synchronized (idle) {
       return idle.size();
     }
@@ -203,10 +201,10 @@ public final class BackendLoop implements Closeable {
     }
   }
 
-  private Connection takeIdle(Exchange e) {
+  private LoopConnection takeIdle(LoopExchange e) {
     long now = System.nanoTime();
     synchronized (idle) {
-      Connection c;
+      LoopConnection c;
       while ((c = idle.pollFirst()) != null) {
         if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
           c.exchange.set(e);
@@ -219,7 +217,7 @@ public final class BackendLoop implements Closeable {
   }
 
   /** Opens a connection for {@code e} on the connector, then registers it here and sends. */
-  private void connect(Exchange e) {
+  void connect(LoopExchange e) {
     try {
       connector.execute(() -> {
         SocketChannel channel = null;
@@ -236,7 +234,7 @@ public final class BackendLoop implements Closeable {
         }
         SocketChannel connected = channel;
         runOnLoop(() -> {
-          Connection c = register(connected);
+          LoopConnection c = register(connected);
           if (c == null) {
             end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
             return;
@@ -250,7 +248,7 @@ public final class BackendLoop implements Closeable {
     }
   }
 
-  private void runOnLoop(Runnable task) {
+  void runOnLoop(Runnable task) {
     tasks.add(task);
     selector.wakeup();
     if (closed) {
@@ -262,13 +260,13 @@ public final class BackendLoop implements Closeable {
     }
   }
 
-  private void end(Exchange e, BackendFailure failure) {
+  void end(LoopExchange e, BackendFailure failure) {
     inFlight.decrementAndGet();
     tell(() -> e.listener.failed(failure));
   }
 
   /** Runs a listener; one that throws is logged and does not stop the selector. */
-  private static void tell(Runnable call) {
+  static void tell(Runnable call) {
     try {
       call.run();
     } catch (RuntimeException e) {
@@ -289,7 +287,7 @@ public final class BackendLoop implements Closeable {
         while (ready.hasNext()) {
           SelectionKey key = ready.next();
           ready.remove();
-          Connection c = (Connection) key.attachment();
+          LoopConnection c = (LoopConnection) key.attachment();
           if (key.isValid() && key.isWritable()) {
             c.writeMore();
           }
@@ -317,16 +315,16 @@ public final class BackendLoop implements Closeable {
   /** Ends exchanges past the forwarding timeout; closes connections idle too long. */
   private void housekeeping(long now) {
     for (SelectionKey key : selector.keys()) {
-      Connection c = (Connection) key.attachment();
-      Exchange e = c.exchange.get();
+      LoopConnection c = (LoopConnection) key.attachment();
+      LoopExchange e = c.exchange.get();
       if (e != null && e.deadline != 0 && now - e.deadline >= 0 && c.exchange.compareAndSet(e, null)) {
         c.closeQuietly();
         end(e, BackendFailure.timedOut(origin, forwardingTimeout, null));
       }
     }
     synchronized (idle) {
-      for (Iterator<Connection> i = idle.descendingIterator(); i.hasNext(); ) {
-        Connection c = i.next();
+      for (Iterator<LoopConnection> i = idle.descendingIterator(); i.hasNext(); ) {
+        LoopConnection c = i.next();
         if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
           break;
         }
@@ -340,15 +338,15 @@ public final class BackendLoop implements Closeable {
   private void handOff() throws IOException {
     // Their keys are cancelled; a select completes the deregistration, after which blocking mode is allowed.
     selector.selectNow();
-    for (Iterator<Connection> i = handOffs.iterator(); i.hasNext(); ) {
-      Connection c = i.next();
+    for (Iterator<LoopConnection> i = handOffs.iterator(); i.hasNext(); ) {
+      LoopConnection c = i.next();
       int state = c.request.get();
-      if (state == WRITING && c.request.compareAndSet(WRITING, HANDING) || state == HANDING) {
+      if (state == LoopConnection.WRITING && c.request.compareAndSet(LoopConnection.WRITING, LoopConnection.HANDING) || state == LoopConnection.HANDING) {
         // Its writer is still between its write and knowing what went out; it wakes the loop then.
         continue;
       }
       i.remove();
-      Exchange e = c.handingOff;
+      LoopExchange e = c.handingOff;
       c.handingOff = null;
       Duration remaining = Duration.ZERO;
       if (e.deadline != 0) {
@@ -365,21 +363,21 @@ public final class BackendLoop implements Closeable {
       }
       inFlight.decrementAndGet();
       Duration left = remaining;
-      ByteBuffer rest = c.request.get() == PARTIAL ? c.unwritten : null;
+      ByteBuffer rest = c.request.get() == LoopConnection.PARTIAL ? c.unwritten : null;
       tell(() -> e.listener.handedOff(c.channel, readSoFar, rest, left));
     }
   }
 
   private void shutDown() {
     for (SelectionKey key : selector.keys()) {
-      Connection c = (Connection) key.attachment();
+      LoopConnection c = (LoopConnection) key.attachment();
       c.closeQuietly();
-      Exchange e = c.exchange.getAndSet(null);
+      LoopExchange e = c.exchange.getAndSet(null);
       if (e != null) {
         end(e, BackendFailure.failed(origin, new IOException("the agent is stopping")));
       }
     }
-    for (Connection c : handOffs) {
+    for (LoopConnection c : handOffs) {
       c.closeQuietly();
       end(c.handingOff, BackendFailure.failed(origin, new IOException("the agent is stopping")));
     }
@@ -394,234 +392,13 @@ public final class BackendLoop implements Closeable {
     closeQuietly(selector);
   }
 
-  private static void closeQuietly(Closeable c) {
+  static void closeQuietly(Closeable c) {
     if (c != null) {
       try {
         c.close();
       } catch (IOException e) {
         // Closing anyway.
       }
-    }
-  }
-
-  // Where the running exchange's request stands. The backend may answer while the thread that wrote
-  // the request is still inside its write: the reader then leaves the connection's fate to it.
-  /** The writer has not yet seen what its write took. */
-  private static final int WRITING = 0;
-  /** The request went out whole. */
-  private static final int WRITTEN = 1;
-  /** Part of it went; the rest is in {@code unwritten}, for the selector to write. */
-  private static final int PARTIAL = 2;
-  /** The write failed; nothing more goes out. */
-  private static final int FAILED = 3;
-  /** A small response was read while WRITING: the writer keeps or closes the connection. */
-  private static final int ANSWERED = 4;
-  /** The response is to be handed over, waiting for the writer to say what is left to write. */
-  private static final int HANDING = 5;
-
-  private static final class Exchange {
-    final byte[] request;
-    final boolean noBody;
-    final boolean retryable;
-    final Listener listener;
-    /** System.nanoTime when the forwarding timeout passes; 0 for none. */
-    final long deadline;
-    boolean retried;
-
-    Exchange(byte[] request, boolean noBody, boolean retryable, Listener listener, long deadline) {
-      this.request = request;
-      this.noBody = noBody;
-      this.retryable = retryable;
-      this.listener = listener;
-      this.deadline = deadline;
-    }
-  }
-
-  /** One connection; its reads and the bytes read belong to the selector's thread. */
-  private final class Connection {
-    final SocketChannel channel;
-    /** The exchange running on it; whoever clears it ends that exchange. */
-    final AtomicReference<Exchange> exchange = new AtomicReference<>();
-    SelectionKey key;
-    /** Whether it answered an exchange before: a failure before any byte may then only mean it went stale. */
-    boolean reused;
-    long idleSince;
-    byte[] in = new byte[4096];
-    int inLength;
-    /** The end of the running exchange's request, while it waits for room to be written. */
-    volatile ByteBuffer unwritten;
-    /** One of WRITING, WRITTEN, PARTIAL, FAILED, ANSWERED, HANDING. */
-    final AtomicInteger request = new AtomicInteger(WRITTEN);
-    Exchange handingOff;
-
-    Connection(SocketChannel channel) {
-      this.channel = channel;
-    }
-
-    /** Writes {@code e}'s request on the calling thread; what does not fit now goes from the selector. */
-    void write(Exchange e) {
-      ByteBuffer bytes = ByteBuffer.wrap(e.request);
-      request.set(WRITING);
-      try {
-        channel.write(bytes);
-      } catch (IOException | RuntimeException ex) {
-        if (exchange.compareAndSet(e, null)) {
-          request.set(FAILED);
-          closeQuietly();
-          failOrRetry(e, ex);
-        } else {
-          wrote(FAILED);
-        }
-        return;
-      }
-      writeReturned.run();
-      if (!bytes.hasRemaining()) {
-        wrote(WRITTEN);
-      } else {
-        unwritten = bytes;
-        if (wrote(PARTIAL)) {
-          runOnLoop(() -> {
-            if (key.isValid()) {
-              key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-            }
-          });
-        }
-      }
-    }
-
-    /**
-     * Says what the write took; settles what the reader left waiting on it. True while the exchange
-     * is still running here.
-     */
-    private boolean wrote(int outcome) {
-      int was = request.compareAndExchange(WRITING, outcome);
-      if (was == WRITING) {
-        return true;
-      }
-      request.set(outcome);
-      if (was == ANSWERED) {
-        unwritten = null;
-        // Kept only if the backend had the whole request before it answered.
-        boolean kept = outcome == WRITTEN && !closed && makeIdle();
-        if (!kept || closed) {
-          closeQuietly(); // also when the loop stopped meanwhile, after closing its idle connections
-        }
-      } else if (was == HANDING) {
-        runOnLoop(() -> { });
-      }
-      return false;
-    }
-
-    void writeMore() {
-      Exchange e = exchange.get();
-      ByteBuffer rest = unwritten;
-      if (rest == null) {
-        key.interestOps(SelectionKey.OP_READ);
-        return;
-      }
-      try {
-        channel.write(rest);
-      } catch (IOException ex) {
-        if (e != null && exchange.compareAndSet(e, null)) {
-          closeQuietly();
-          failOrRetry(e, ex);
-        }
-        return;
-      }
-      if (!rest.hasRemaining()) {
-        unwritten = null;
-        request.set(WRITTEN);
-        key.interestOps(SelectionKey.OP_READ);
-      }
-    }
-
-    void read() {
-      Exchange e = exchange.get();
-      int n;
-      readBuffer.clear();
-      try {
-        n = channel.read(readBuffer);
-      } catch (IOException ex) {
-        n = -2;
-      }
-      if (e == null) {
-        // Idle: the backend closed it, or sent something unasked. Either way it serves no one now.
-        synchronized (idle) {
-          if (exchange.get() != null) {
-            return; // taken meanwhile; the next read sees it
-          }
-          idle.remove(this);
-        }
-        closeQuietly();
-        return;
-      }
-      if (n < 0 && inLength == 0 && reused && e.retryable && !e.retried && exchange.compareAndSet(e, null)) {
-        closeQuietly(); // stale: closed by the backend while idle, before the request reached it
-        e.retried = true;
-        connect(e);
-        return;
-      }
-      if (n > 0) {
-        readBuffer.flip();
-        if (inLength + n > in.length) {
-          in = Arrays.copyOf(in, Math.max(in.length * 2, inLength + n));
-        }
-        readBuffer.get(in, inLength, n);
-        inLength += n;
-      }
-      SmallResponseReader.Result r = n < 0 ? SmallResponseReader.NOT_SMALL : reader.read(in, inLength, e.noBody);
-      if (r == SmallResponseReader.NEED_MORE || !exchange.compareAndSet(e, null)) {
-        return;
-      }
-      if (r == SmallResponseReader.NOT_SMALL) {
-        // Includes a break: the blocking client reads up to it and says what broke.
-        key.cancel();
-        handingOff = e;
-        handOffs.add(this);
-        return;
-      }
-      byte[] body = Arrays.copyOfRange(in, r.bodyStart(), r.bodyStart() + r.bodyLength());
-      boolean keep = r.keepAlive() && r.end() == inLength && !closed;
-      inLength = 0;
-      if (in.length > 4096) {
-        in = new byte[4096];
-      }
-      // A backend that answered before it had the whole request leaves the rest of it on the way.
-      int state = keep ? request.compareAndExchange(WRITING, ANSWERED) : FAILED;
-      if (state != WRITING && (state != WRITTEN || !makeIdle())) {
-        closeQuietly();
-      }
-      inFlight.decrementAndGet();
-      tell(() -> e.listener.completed(r, body));
-    }
-
-    /** Keeps the connection for the next exchange; false when enough are kept already. */
-    boolean makeIdle() {
-      reused = true;
-      idleSince = System.nanoTime();
-      synchronized (idle) {
-        if (idle.size() < maxIdle) {
-          idle.addFirst(this);
-          return true;
-        }
-      }
-      return false;
-    }
-
-    private void failOrRetry(Exchange e, Exception cause) {
-      if (reused && e.retryable && !e.retried) {
-        e.retried = true;
-        connect(e);
-      } else {
-        end(e, BackendFailure.failed(origin, cause));
-      }
-    }
-
-    void closeQuietly() {
-      if (key != null) {
-        key.cancel();
-      }
-      BackendLoop.closeQuietly(channel);
     }
   }
 }

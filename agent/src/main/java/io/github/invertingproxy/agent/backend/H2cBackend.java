@@ -107,21 +107,7 @@ final class H2cBackend implements Closeable {
         }
       }
     });
-    RequestBody body = null;
-    if (!(request.framing() instanceof BodyFraming.None)) {
-      body = new RequestBody(request.body());
-      // No content type of its own: the client's Content-Type, if any, is among the copied fields.
-      call.body(new InputStreamRequestContent(null, body, new ByteBufferPool.Sized(null, false, 16 * 1024)));
-      if (request.framing() instanceof BodyFraming.Chunked) {
-        call.trailersSupplier(() -> {
-          HttpFields.Mutable trailers = HttpFields.build();
-          for (HeaderField f : request.trailers()) {
-            trailers.add(f.name(), f.value());
-          }
-          return trailers;
-        });
-      }
-    }
+    RequestBody body = attachBody(call, request);
     AtomicBoolean timedOut = new AtomicBoolean();
     if (!forwardingTimeout.isZero()) {
       call.timeout(forwardingTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -157,6 +143,26 @@ final class H2cBackend implements Closeable {
       throw new BackendFailure("backend " + origin + " failed over HTTP/2: " + cause, reason);
     }
     return new H2cExchange(head, response, listener, body, timedOut);
+  }
+
+  /** Gives the client's body to {@code call}, with its trailers when chunked; null when it has none. */
+  private RequestBody attachBody(Request call, IncomingMessage<RequestHead> request) {
+    if (request.framing() instanceof BodyFraming.None) {
+      return null;
+    }
+    RequestBody body = new RequestBody(request.body());
+    // No content type of its own: the client's Content-Type, if any, is among the copied fields.
+    call.body(new InputStreamRequestContent(null, body, new ByteBufferPool.Sized(null, false, 16 * 1024)));
+    if (request.framing() instanceof BodyFraming.Chunked) {
+      call.trailersSupplier(() -> {
+        HttpFields.Mutable trailers = HttpFields.build();
+        for (HeaderField f : request.trailers()) {
+          trailers.add(f.name(), f.value());
+        }
+        return trailers;
+      });
+    }
+    return body;
   }
 
   @Override

@@ -74,6 +74,7 @@ final class Http1Exchange implements BackendExchange {
    *
    * @throws BackendFailure when a header cannot travel (it would not survive the proxy's parser)
    */
+  // Whole on purpose: the framing decision depends on every branch above it (status, HEAD, headers).
   @Override
   public SerializedResponse serialize() throws BackendFailure {
     Headers received;

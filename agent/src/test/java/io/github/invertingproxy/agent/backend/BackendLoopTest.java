@@ -1,4 +1,4 @@
-package io.github.invertingproxy.agent;
+package io.github.invertingproxy.agent.backend;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
@@ -7,10 +7,7 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
-import io.github.invertingproxy.agent.backend.BackendExchange;
-import io.github.invertingproxy.agent.backend.BackendClient;
-import io.github.invertingproxy.agent.backend.BackendFailure;
-import io.github.invertingproxy.agent.backend.BackendLoop;
+import io.github.invertingproxy.agent.RawBackend;
 import io.github.invertingproxy.agent.http.ConnectionPool;
 import io.github.invertingproxy.agent.http.Origin;
 import io.github.invertingproxy.agent.http.SerializedResponse;
