@@ -52,6 +52,7 @@ record AgentOptions(
    *
    * @throws Flags.UsageException with a one-line message naming the flag at fault, or the help text
    */
+  // Long on purpose: one statement per flag, in the order --help prints them, then their checks.
   static AgentOptions parse(String[] args, Map<String, String> env) throws Flags.UsageException {
     Flags flags = new Flags(PROGRAM, SUMMARY, env);
     Flags.Flag<String> proxy = flags.string("proxy", "",

@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -108,16 +109,7 @@ final class RunningAgent {
     settings.credentials().observeRefreshes(settings.observer());
     dialer = settings.webSockets() != null || settings.channel() ? startDialer() : null;
     List<String> features = new ArrayList<>();
-    if (settings.webSockets() != null) {
-      webSockets = new AgentWebSockets(settings.webSockets(), settings.proxyUrl().url(), settings.backendId(),
-          settings.credentials(), target.authority(), dialer);
-      webSockets.start();
-      if (webSockets.features() != null) {
-        features.add(webSockets.features());
-      }
-    } else {
-      webSockets = null;
-    }
+    webSockets = settings.webSockets() == null ? null : startWebSockets(features);
     forwarder = new RequestForwarder(proxy, backendClient, rewrites(), webSockets,
         settings.chainRequests() ? () -> !closing : () -> false, settings.observer());
     requests = new ThreadPoolExecutor(settings.maxConcurrentRequests(), settings.maxConcurrentRequests(), 30,
@@ -127,19 +119,7 @@ final class RunningAgent {
     backendLoop = settings.channel() && !settings.forceHttp2() && !target.tls() ? startBackendLoop(idleLimit) : null;
     selectorForwarder = backendLoop == null ? null : new SelectorForwarder(forwarder, backendLoop);
     if (settings.channel()) {
-      proxyChannel = new ProxyChannel(settings.proxyUrl().webSocket(ChannelFrame.PATH), proxy, dialer,
-          (request, via) -> {
-            // An id a poll listed as well is forwarded once, whichever way came first.
-            if (!startedIds.markStarted(request.id())) {
-              return;
-            }
-            var threads = heldRequests.holding(request.message().length, requests);
-            if (selectorForwarder != null) {
-              selectorForwarder.forward(request, via, threads);
-            } else {
-              threads.execute(() -> forwarder.forward(request, via));
-            }
-          }, timer, heldRequests);
+      proxyChannel = openChannel(startedIds);
       features.add(AgentFeatures.CHANNEL);
     } else {
       proxyChannel = null;
@@ -155,6 +135,33 @@ final class RunningAgent {
         proxyChannel == null ? null : proxyChannel::offered, () -> closing, settings.observer());
     poller = daemonThreads("inverting-proxy-agent-poller").newThread(() -> poll(polls));
     poller.start();
+  }
+
+  /** Native WebSockets and the shim; the features they announce go to {@code features}. */
+  private AgentWebSockets startWebSockets(List<String> features) {
+    AgentWebSockets ws = new AgentWebSockets(settings.webSockets(), settings.proxyUrl().url(), settings.backendId(),
+        settings.credentials(), settings.target().authority(), dialer);
+    ws.start();
+    if (ws.features() != null) {
+      features.add(ws.features());
+    }
+    return ws;
+  }
+
+  /** The channel, dialled when a poll's answer offers it; its requests go to the selector or a thread. */
+  private ProxyChannel openChannel(RecentRequestIds startedIds) {
+    return new ProxyChannel(settings.proxyUrl().webSocket(ChannelFrame.PATH), proxy, dialer, (request, via) -> {
+      // An id a poll listed as well is forwarded once, whichever way came first.
+      if (!startedIds.markStarted(request.id())) {
+        return;
+      }
+      Executor threads = heldRequests.holding(request.message().length, requests);
+      if (selectorForwarder != null) {
+        selectorForwarder.forward(request, via, threads);
+      } else {
+        threads.execute(() -> forwarder.forward(request, via));
+      }
+    }, timer, heldRequests);
   }
 
   /** The backend's response heads are held to the limits the proxy parses them with. */

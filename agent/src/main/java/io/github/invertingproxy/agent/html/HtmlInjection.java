@@ -111,6 +111,7 @@ public final class HtmlInjection {
    *     read from {@code body})
    * @throws IOException when reading the body's first bytes fails, or a gzip or deflate body is corrupt
    */
+  // Whole on purpose: its early returns read top to bottom as the list of responses left untouched.
   public Optional<Page> inject(RequestHead request, ResponseHead response, InputStream body) throws IOException {
     requireNonNull(request, "request");
     requireNonNull(response, "response");

@@ -86,7 +86,7 @@ public final class AgentWebSockets implements Closeable {
     return relays.openCount();
   }
 
-  /** The relays, for tests and metrics. */
+  /** The relays open now, and the most bytes any one has held: what the WebSockets cost in memory. */
   public Relays relays() {
     return relays;
   }
@@ -128,6 +128,7 @@ public final class AgentWebSockets implements Closeable {
     }
   }
 
+  // Whole on purpose: dial, answer 101 or the failure, then relay; each failure is answered where it happens.
   private void upgrade(String requestId, RequestHead prepared, ResponsePoster poster) throws IOException {
     long started = System.nanoTime();
     String id = requestId.length() <= 12 ? requestId : requestId.substring(0, 12);
