@@ -18,6 +18,7 @@ help:
 	@echo "make deploy-dry-run PROJECT_ID=x   print the deploy commands without running them"
 	@echo "make agent-image               the agent's Docker image (needs a Docker engine)"
 	@echo "make bench                     the benchmarks (docs/benchmarks.md); BENCH_QUICK=1 for a short run"
+	@echo "make bench-compare BEFORE=REF  two builds benchmarked in turns in one run (REF: a git ref or a jar folder)"
 	@echo "make soak                      faults under load: agent killed, server restarted (docs/reliability.md); SOAK_MINUTES=10"
 
 build:

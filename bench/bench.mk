@@ -3,7 +3,7 @@
 # picks groups. Other knobs (environment; all of them in docs/benchmarks.md, "How to run"): BENCH_JVM_FLAGS,
 # BENCH_SERVER_FLAGS, BENCH_AGENT_FLAGS, BENCH_PROFILE=1 (JFR), BENCH_NICE, BENCH_RUNS, BENCH_DURATION,
 # BENCH_WARMUP, BENCH_STREAM_MIB, BENCH_IDLE_POLLS.
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools bench-compare
 
 BENCH_APT_PACKAGES := nginx wrk curl
 
@@ -21,3 +21,9 @@ bench-tools:
 bench: bench-tools
 	$(MVN) -q -DskipTests -pl server,agent,appengine-runner -am install
 	bash bench/run.sh
+
+# Two builds in one run, taking turns: BEFORE is a git ref or a directory with the two jars.
+bench-compare: bench-tools
+	@[ -n "$(BEFORE)" ] || { echo "usage: make bench-compare BEFORE=<git ref or jar directory> [ROUNDS=2]"; exit 2; }
+	$(MVN) -q -DskipTests -pl server,agent,appengine-runner -am install
+	bash bench/compare.sh "$(BEFORE)" $(or $(ROUNDS),2)
