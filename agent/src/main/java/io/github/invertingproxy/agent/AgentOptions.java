@@ -38,6 +38,7 @@ record AgentOptions(
     Duration gracefulShutdownTimeout,
     boolean chainRequests,
     boolean channel,
+    boolean backendSelector,
     WebSocketOptions webSockets,
     OriginalFeatures features,
     String metricsBind) {
@@ -87,6 +88,9 @@ record AgentOptions(
     Flags.Flag<Boolean> channel = flags.bool("channel", true,
         "Take small requests over one agent/channel WebSocket when the proxy offers it (channel\n"
             + "extension, which the original proxy never offers); false: the three calls only");
+    Flags.Flag<Boolean> selector = flags.bool("backend-selector", true,
+        "Send small channel requests to a plain-HTTP backend from one selector thread instead of a\n"
+            + "request thread each; false: every request takes a thread and a pooled connection");
     Flags.Flag<String> metricsBind = flags.string("metrics-bind", "",
         "HOST:PORT of a listener serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9091);\n"
             + "empty: no metrics").env("METRICS_BIND");
@@ -131,6 +135,7 @@ record AgentOptions(
     AgentOptions options = new AgentOptions(proxy.get(), backend.get(), target, proxyTimeout.get(),
         forwardingTimeout.get(), forwardUserId.get(), stripCredentials.get(), debug.get(), disableSsl.get(), proxyTrust,
         credentials.credentials(env, proxy.get()), maxConcurrent.get(), maxBuffered.get(), grace.get(), chain.get(), channel.get(),
+        selector.get(),
         webSockets.options(), features, metricsBind.get().isEmpty() ? null : metricsBind.get());
     options.check();
     features.check();
@@ -161,6 +166,7 @@ record AgentOptions(
         .shutdownGracePeriod(gracefulShutdownTimeout)
         .chainRequests(chainRequests)
         .channel(channel)
+        .backendSelector(backendSelector)
         .webSockets(webSockets);
     features.applyTo(builder);
     return builder.build();

@@ -38,6 +38,7 @@ record AgentSettings(
     boolean forceHttp2,
     boolean chainRequests,
     boolean channel,
+    boolean backendSelector,
     WebSocketOptions webSockets,
     AgentObserver observer) {
 

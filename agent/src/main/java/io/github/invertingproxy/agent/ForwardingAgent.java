@@ -163,6 +163,7 @@ public final class ForwardingAgent implements Closeable {
     private boolean forceHttp2;
     private boolean chainRequests = true;
     private boolean channel = true;
+    private boolean backendSelector = true;
 
     private AgentObserver observer = AgentObserver.NONE;
 
@@ -182,6 +183,17 @@ public final class ForwardingAgent implements Closeable {
      */
     public Builder channel(boolean channel) {
       this.channel = channel;
+      return this;
+    }
+
+    /**
+     * Sends the small requests that come over the channel to a plain-HTTP backend from one selector
+     * thread, without a thread per exchange, and reads their small responses there; on by default.
+     * False gives every channel request a request thread and a pooled connection, as for a polled one.
+     * TLS backends, {@link #forceHttp2} and upgrades never use the selector.
+     */
+    public Builder backendSelector(boolean backendSelector) {
+      this.backendSelector = backendSelector;
       return this;
     }
 
@@ -405,7 +417,7 @@ public final class ForwardingAgent implements Closeable {
       return new ForwardingAgent(new AgentSettings(proxyUrl, backendId, target, credentials, proxyTimeout,
           requestForwardingTimeout, forwardUserId, stripCredentials, disableSslForTest, proxyTrust,
           maxConcurrentRequests, maxBufferedBytes, shutdownGracePeriod, snippets, sessionOptions, healthCheckOptions,
-          forceHttp2, chainRequests, channel, webSocketOptions, observer));
+          forceHttp2, chainRequests, channel, backendSelector, webSocketOptions, observer));
     }
   }
 }

@@ -116,7 +116,8 @@ final class RunningAgent {
         TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("inverting-proxy-agent-request"));
     requests.allowCoreThreadTimeOut(true);
     RecentRequestIds startedIds = new RecentRequestIds(RecentRequestIds.DEFAULT_CAPACITY);
-    backendLoop = settings.channel() && !settings.forceHttp2() && !target.tls() ? startBackendLoop(idleLimit) : null;
+    backendLoop = settings.channel() && settings.backendSelector() && !settings.forceHttp2() && !target.tls()
+        ? startBackendLoop(idleLimit) : null;
     selectorForwarder = backendLoop == null ? null : new SelectorForwarder(forwarder, backendLoop);
     if (settings.channel()) {
       proxyChannel = openChannel(startedIds);

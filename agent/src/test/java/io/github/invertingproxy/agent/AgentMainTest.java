@@ -195,6 +195,17 @@ public class AgentMainTest {
   }
 
   @Test
+  public void theBackendSelectorIsOnByDefaultAndBackendSelectorFalseTurnsItOffLeavingTheChannel()
+      throws Flags.UsageException {
+    String[] base = {"--proxy", "http://p/", "--backend", "b"};
+    String[] off = {"--proxy", "http://p/", "--backend", "b", "--backend-selector=false"};
+
+    assertTrue(AgentOptions.parse(base, Map.of()).backendSelector());
+    assertFalse(AgentOptions.parse(off, Map.of()).backendSelector());
+    assertTrue(AgentOptions.parse(off, Map.of()).channel());
+  }
+
+  @Test
   public void everyFlagOfTheOriginalAgentIsAccepted() throws Flags.UsageException {
     // agent.go's flags (of its several versions), each with a value of its type.
     String[] original = {"--proxy=http://p/", "--backend=b", "--proxy-timeout=30s", "--request-forwarding-timeout=1m",

@@ -210,6 +210,25 @@ public class ChannelTest {
   }
 
   @Test
+  public void withTheBackendSelectorOffAChannelRequestTakesAPooledConnectionAndIsStillAnsweredInAFrame()
+      throws Exception {
+    startAgainstChannelProxy(b -> b.backendSelector(false));
+    channelProxy.awaitOpen(WAIT);
+
+    channelProxy.send(request("s1", "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+    assertEquals("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ChannelProxy.text(channelProxy.awaitFrame(WAIT).message()));
+    // The selector keeps connections of its own; only a request thread gives one back to the pool.
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (agent.idleBackendConnections() != 1) {
+      assertTrue("no pooled backend connection came back", System.nanoTime() < deadline);
+      Thread.sleep(10);
+    }
+    assertFalse(channelProxy.wasPosted("s1"));
+  }
+
+  @Test
   public void aRequestMessageInFragmentsIsReassembled() throws Exception {
     startAgainstChannelProxy(b -> {});
     channelProxy.awaitOpen(WAIT);
