@@ -106,16 +106,12 @@ public final class StandaloneServer implements AutoCloseable {
 
   /** The base URL, ending with {@code /}; agents use it as their {@code --proxy}. */
   public String url() {
-    return url(connector);
+    return listeners.url(connector);
   }
 
   /** The admin API's base URL, ending with {@code /}: the records are at {@code adminUrl() + "api/backends"}. */
   public String adminUrl() {
-    return url(adminConnector);
-  }
-
-  private String url(ServerConnector listener) {
-    return listeners.url(listener);
+    return listeners.url(adminConnector);
   }
 
   /** The certificate files' watcher, null without TLS: its serial tells which certificate new connections get. */
@@ -141,7 +137,7 @@ public final class StandaloneServer implements AutoCloseable {
     return webSockets;
   }
 
-  /** Stops or resumes taking connections from the kernel's queue; for tests. */
+  /** Stops or resumes taking connections from the kernel's queue; package-private, as only a test pauses it. */
   void accepting(boolean accepting) {
     connector.setAccepting(accepting);
   }
@@ -151,17 +147,17 @@ public final class StandaloneServer implements AutoCloseable {
     return bufferBudget;
   }
 
-  /** Request threads that exist now, busy or idle; for tests. */
+  /** Request threads that exist now, busy or idle; package-private, as only a test reads it. */
   int threadCount() {
     return threads.getThreads();
   }
 
-  /** Connections currently open to the port, for tests and metrics. */
-  public int openConnections() {
+  /** Connections currently open to the port; package-private, as only a test reads it. */
+  int openConnections() {
     return connector.getConnectedEndPoints().size();
   }
 
-  /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
+  /** Connections upgraded to WebSockets now (clients' and agents'): the outside sign that none was left behind. */
   public int openWebSocketConnections() {
     return (int) connector.getConnectedEndPoints().stream()
         .map(e -> e.getConnection() instanceof org.eclipse.jetty.io.ssl.SslConnection tls

@@ -57,7 +57,7 @@ public final class FrameRelay {
 
   /**
    * @param held told of every change in the payload bytes taken from one side and not yet written to
-   *     the other (for tests and metrics)
+   *     the other (the {@link Relays}' count of bytes held)
    */
   public FrameRelay(String label, Leg a, Leg b, RelayLimits limits, ScheduledExecutorService timer, LongConsumer held,
       Listener listener) {

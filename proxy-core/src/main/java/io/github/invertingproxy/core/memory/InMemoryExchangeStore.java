@@ -125,7 +125,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     }
   }
 
-  /** Requests sent over channels so far; for tests and metrics. */
+  /**
+   * Requests sent over channels so far. An observation point: from outside, the only sign of whether a
+   * request went over a channel or to a poll.
+   */
   public long sentOverChannels() {
     return sentOverChannels.sum();
   }
@@ -145,7 +148,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     return counts;
   }
 
-  /** Channels attached for {@code backendId}; for tests and metrics. */
+  /**
+   * Channels attached for {@code backendId}. An observation point: from outside, the only sign that an
+   * agent's channel is attached, or gone.
+   */
   public int channelCount(String backendId) {
     PendingQueue queue = queues.get(backendId);
     return queue == null ? 0 : queue.channelCount();
@@ -248,7 +254,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     exchange.clientGone();
   }
 
-  /** Number of exchanges not yet finished; for tests and metrics. */
+  /**
+   * Number of exchanges not yet finished. An observation point: from outside, the only sign that a
+   * request was never queued, or that none was left behind.
+   */
   public int size() {
     return exchanges.size();
   }
