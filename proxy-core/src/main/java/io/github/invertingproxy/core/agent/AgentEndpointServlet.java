@@ -55,20 +55,11 @@ public final class AgentEndpointServlet extends HttpServlet {
   private final transient WebSocketGateway webSockets;
   private final transient ExchangeObserver observer;
 
-  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
-    this(registry, store, identity, settings, null);
-  }
-
   /**
    * @param webSockets takes the agents' own WebSockets ({@code agent/websocket}) and their feature
    *     announcements; null serves the three calls only
+   * @param observer is told of every answered call and of every request an agent takes
    */
-  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      WebSocketGateway webSockets) {
-    this(registry, store, identity, settings, webSockets, ExchangeObserver.NONE);
-  }
-
-  /** @param observer is told of every answered call and of every request an agent takes */
   public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;

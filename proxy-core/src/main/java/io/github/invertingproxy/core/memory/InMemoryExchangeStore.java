@@ -78,10 +78,6 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  public InMemoryExchangeStore() {
-    this(Duration.ofSeconds(5));
-  }
-
   private PendingQueue queue(String backendId) {
     return queues.computeIfAbsent(backendId, newQueue);
   }

@@ -3,7 +3,6 @@ package io.github.invertingproxy.core.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.BufferBudget;
-import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
@@ -51,22 +50,10 @@ public final class UserProxyServlet extends HttpServlet {
   private final transient WebSocketGateway webSockets;
   private final transient ExchangeObserver observer;
 
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
-    this(registry, store, identity, settings, Clock.systemUTC());
-  }
-
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      Clock clock) {
-    this(registry, store, identity, settings, clock, null);
-  }
-
-  /** @param webSockets carries WebSocket upgrades; null answers them with 501 */
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      Clock clock, WebSocketGateway webSockets) {
-    this(registry, store, identity, settings, clock, webSockets, new ExchangeLog());
-  }
-
-  /** @param observer is told every step of every exchange (the access log is one observer) */
+  /**
+   * @param webSockets carries WebSocket upgrades; null answers them with 501
+   * @param observer is told every step of every exchange (the access log is one observer)
+   */
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       Clock clock, WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;
