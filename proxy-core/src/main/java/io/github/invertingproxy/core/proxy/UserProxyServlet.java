@@ -169,12 +169,7 @@ public final class UserProxyServlet extends HttpServlet {
       try {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
       } catch (IOException | RuntimeException e) {
-        release(buffered);
-        if (e instanceof RuntimeException r) {
-          throw r;
-        }
-        PlainText.send(response, 400, "Bad request: " + e.getMessage());
-        fail(exchange, Failure.REFUSED, 400);
+        refuse(e, buffered, response, exchange, 400, "Bad request: ");
         return;
       }
     }
@@ -206,12 +201,7 @@ public final class UserProxyServlet extends HttpServlet {
     try {
       return store.submit(backendId, clientRequest);
     } catch (RequestTooLargeException | RuntimeException e) {
-      release(buffered);
-      if (e instanceof RuntimeException r) {
-        throw r;
-      }
-      PlainText.send(response, 413, "Payload too large: " + e.getMessage());
-      fail(exchange, Failure.REFUSED, 413);
+      refuse(e, buffered, response, exchange, 413, "Payload too large: ");
       return null;
     } catch (ClientBodyException e) {
       badClientBody(response, e);
@@ -331,6 +321,20 @@ public final class UserProxyServlet extends HttpServlet {
             + " (it did not announce the websocket feature; an agent of this project does, or use --shim-websockets)");
     fail(exchange, Failure.REFUSED, refusal);
     return true;
+  }
+
+  /**
+   * Gives back the body's memory; then throws {@code e} on when it is unchecked (a fault of this proxy),
+   * or else answers the client with {@code status} and ends the exchange as refused.
+   */
+  private void refuse(Exception e, BufferBudget.Reservation buffered, HttpServletResponse response,
+      ObservedExchange exchange, int status, String prefix) throws IOException {
+    release(buffered);
+    if (e instanceof RuntimeException r) {
+      throw r;
+    }
+    PlainText.send(response, status, prefix + e.getMessage());
+    fail(exchange, Failure.REFUSED, status);
   }
 
   /** Ends an exchange that failed before the agent had anything to say. */
