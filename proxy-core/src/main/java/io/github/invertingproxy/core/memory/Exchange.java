@@ -125,7 +125,7 @@ final class Exchange {
         notifyAll();
       }
       if (failure != null && response == null && waiter != null) {
-        toFail = waiter.waiter;
+        toFail = waiter.relay;
         waiter = null;
       }
     }
@@ -218,7 +218,7 @@ final class Exchange {
       if (waiter == null) {
         return;
       }
-      relay = waiter.waiter;
+      relay = waiter.relay;
       waiter = null;
       handoff = response;
       state = state == State.CLOSED ? State.CLOSED : State.RELAYING;
@@ -379,7 +379,7 @@ final class Exchange {
   }
 
   private ResponseWaiter endWait() {
-    ResponseWaiter ended = waiter.waiter;
+    ResponseWaiter ended = waiter.relay;
     waiter = null;
     state = State.CLOSED;
     return ended;

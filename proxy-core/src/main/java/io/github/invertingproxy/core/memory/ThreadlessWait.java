@@ -8,13 +8,14 @@ import java.time.Duration;
  * the agent had the whole request, or from the wait's start while it has not.
  */
 final class ThreadlessWait {
-  final ResponseWaiter waiter;
+  /** Whom to tell: of the response, its failure or the wait's end. */
+  final ResponseWaiter relay;
   /** When the wait began (System.nanoTime). */
   private final long startNanos;
   private final long maxWaitNanos;
 
-  ThreadlessWait(ResponseWaiter waiter, Duration maxWait) {
-    this.waiter = waiter;
+  ThreadlessWait(ResponseWaiter relay, Duration maxWait) {
+    this.relay = relay;
     this.startNanos = System.nanoTime();
     this.maxWaitNanos = maxWait.toNanos();
   }
