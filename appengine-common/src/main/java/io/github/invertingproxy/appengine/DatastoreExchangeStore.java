@@ -11,16 +11,10 @@ import io.github.invertingproxy.core.spi.ExchangeRequest;
 import io.github.invertingproxy.core.spi.ExchangeStore;
 import io.github.invertingproxy.core.spi.RequestTooLargeException;
 import io.github.invertingproxy.core.spi.ResponseOutcome;
-import io.github.invertingproxy.protocol.IncomingMessage;
-import io.github.invertingproxy.protocol.MalformedMessageException;
-import io.github.invertingproxy.protocol.MessageReader;
 import io.github.invertingproxy.protocol.RequestStartTime;
-import io.github.invertingproxy.protocol.ResponseHead;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -173,67 +167,7 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
       // Parts of this call's own: a retry of the call (on another instance, while this one still
       // reads) writes others, so that neither can overwrite or discard what the other stored.
       String upload = newId().substring(0, 16);
-      BodyPartWriter parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, upload, now);
-      ResponseOutcome outcome = ResponseOutcome.RELAYED;
-      String problem = null;
-      try {
-        // Parse while storing: the stored bytes are exactly what the agent sent, and they are
-        // known to form one complete HTTP response.
-        IncomingMessage<ResponseHead> message =
-            MessageReader.readResponse(new Tee(response, parts), e.method, settings.messageLimits());
-        message.body().transferTo(OutputStream.nullOutputStream());
-        message.trailers();
-        parts.close();
-      } catch (IOException x) {
-        if (parts.tooLarge()) {
-          outcome = ResponseOutcome.MALFORMED;
-          problem = "the backend's response is larger than App Engine's limit of "
-              + settings.maxMessageBytes() + " bytes";
-        } else if (x instanceof MalformedMessageException) {
-          outcome = ResponseOutcome.MALFORMED;
-          problem = "the agent's response is not a valid HTTP response: " + x.getMessage();
-        } else {
-          // The agent's upload broke off; it retries such calls, so leave the exchange open for that.
-          LOG.log(Level.INFO, "response for " + requestId + " broke off: " + x);
-          parts.discard();
-          ExchangeEntity latest = Persistence.run(() -> ofy().load().key(ExchangeEntity.key(requestId)).now());
-          if (latest != null && latest.state == State.TAKEN) { // unless a retry stored the response meanwhile
-            cache.put(CacheKeys.exchange(requestId), ExchangeMarker.WAITING, settings.cacheLifetime());
-          }
-          return ResponseOutcome.TRUNCATED;
-        }
-      }
-      if (problem != null) {
-        // The client would otherwise wait for a response that never comes: answer it with 502 now.
-        LOG.log(Level.WARNING, "exchange " + requestId + " of backend " + backendId + ": " + problem);
-        parts.discard();
-        parts = new BodyPartWriter(cache, settings, requestId, MessageKind.RESPONSE, upload, now);
-        parts.write(badGateway(problem, e.method));
-        parts.close();
-      }
-      int partCount = parts.parts();
-      long length = parts.length();
-      ResponseOutcome committed = ofy().transact(() -> {
-        ExchangeEntity current = ofy().load().key(ExchangeEntity.key(requestId)).now();
-        if (current == null || current.state == State.FINISHED) {
-          return ResponseOutcome.CLIENT_GONE;
-        }
-        if (current.state == State.RESPONDED) {
-          return ResponseOutcome.NO_WAITING_CLIENT; // another call for the same id won
-        }
-        current.state = State.RESPONDED;
-        current.responseParts = partCount;
-        current.responseLength = length;
-        current.responseUpload = upload;
-        ofy().save().entity(current).now();
-        return null;
-      });
-      if (committed != null) {
-        parts.discard(); // nobody will read them
-        return committed;
-      }
-      cache.put(CacheKeys.exchange(requestId), ExchangeMarker.responded(partCount, upload), settings.cacheLifetime());
-      return outcome;
+      return new ResponseUpload(cache, settings, e, upload, now).store(response);
     }
   }
 
@@ -359,20 +293,6 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     });
   }
 
-  private static byte[] badGateway(String problem, String method) {
-    byte[] body = (problem + "\n").getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
-        + body.length + "\r\n\r\n";
-    byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
-    if ("HEAD".equalsIgnoreCase(method)) {
-      return headBytes;
-    }
-    byte[] all = new byte[headBytes.length + body.length];
-    System.arraycopy(headBytes, 0, all, 0, headBytes.length);
-    System.arraycopy(body, 0, all, headBytes.length, body.length);
-    return all;
-  }
-
   /** The client's request as stored, for the agent. */
   private final class StoredRequest implements ExchangeRequest {
     private final ExchangeEntity exchange;
@@ -423,41 +343,6 @@ public final class DatastoreExchangeStore implements ExchangeStore, AutoCloseabl
     public void finished(ResponseOutcome outcome) {
       // The agent's call was answered when the response was stored; this only informs the log.
       LOG.log(Level.FINE, "exchange {0} relayed: {1}", new Object[] {id, outcome});
-    }
-  }
-
-  /** Copies every byte the parser reads into the parts being stored. */
-  private static final class Tee extends FilterInputStream {
-    private final OutputStream copy;
-
-    Tee(InputStream in, OutputStream copy) {
-      super(in);
-      this.copy = copy;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        copy.write(b);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) {
-        copy.write(b, off, n);
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      byte[] buffer = new byte[(int) Math.min(n, 8192)];
-      int read = read(buffer, 0, buffer.length);
-      return Math.max(read, 0);
     }
   }
 }

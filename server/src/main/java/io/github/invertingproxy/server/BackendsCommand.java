@@ -85,15 +85,7 @@ final class BackendsCommand {
       String bearer = tokenFile.isSet() ? AdminToken.fromFile(Path.of(tokenFile.get()))
           : gcloudToken.get() ? AdminToken.fromGcloud(env)
           : token.get().isEmpty() ? null : token.get();
-      SSLContext trusted = null;
-      if (!caCert.get().isEmpty()) {
-        try {
-          trusted = TrustedAuthorities.systemAnd(Path.of(caCert.get()));
-        } catch (IOException e) {
-          throw new Flags.UsageException("--ca-cert " + e.getMessage(), false);
-        }
-      }
-      AdminApiClient client = new AdminApiClient(base, bearer, trusted);
+      AdminApiClient client = new AdminApiClient(base, bearer, trusted(caCert.get()));
       String what = command.id == null ? program : program + " " + command.id;
       try {
         out.println(command.run(client, json.get(), endUser, backendUser, prefixes));
@@ -105,6 +97,18 @@ final class BackendsCommand {
     } catch (Flags.UsageException | AdminToken.Unavailable e) {
       err.println(program + ": " + e.getMessage());
       return USAGE;
+    }
+  }
+
+  /** The system's certificate authorities and the one in {@code caCertFile}; null (the JVM's own) without one. */
+  private static SSLContext trusted(String caCertFile) throws Flags.UsageException {
+    if (caCertFile.isEmpty()) {
+      return null;
+    }
+    try {
+      return TrustedAuthorities.systemAnd(Path.of(caCertFile));
+    } catch (IOException e) {
+      throw new Flags.UsageException("--ca-cert " + e.getMessage(), false);
     }
   }
 

@@ -71,6 +71,7 @@ public final class ServerMain {
     return 0;
   }
 
+  // Stays whole: the flag table, read just after it is declared, is one list that --help prints in order.
   static StandaloneServer configure(String[] args, Map<String, String> env, PrintStream out, PrintStream err)
       throws Flags.UsageException {
     Flags flags = new Flags("inverting-proxy-server",
@@ -161,33 +162,7 @@ public final class ServerMain {
     if (!dataDir.get().isEmpty()) {
       b.dataDir(Path.of(dataDir.get()));
     }
-    if (!GoogleAuthFlags.isGoogle(auth.get())) {
-      googleAuth.requireUnused(auth.get());
-    }
-    switch (auth.get()) {
-      case "none" -> {
-        if (!tokensFile.get().isEmpty()) {
-          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
-        }
-        err.println("WARNING: --auth none: anyone who can reach these ports may use every backend, act as any"
-            + " agent and change backend records. Use it only on a trusted machine.");
-      }
-      case "tokens" -> {
-        if (tokensFile.get().isEmpty()) {
-          throw new Flags.UsageException("--auth tokens needs --tokens-file", false);
-        }
-        b.tokensFile(Path.of(tokensFile.get()));
-      }
-      default -> {
-        if (!GoogleAuthFlags.isGoogle(auth.get())) {
-          throw new Flags.UsageException("--auth must be none, tokens, google, iap or google,iap, not \"" + auth.get() + "\"", false);
-        }
-        if (!tokensFile.get().isEmpty()) {
-          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
-        }
-        b.identity(googleAuth.identity(auth.get(), err));
-      }
-    }
+    auth(b, auth.get(), tokensFile.get(), googleAuth, err);
     if (tlsCert.get().isEmpty() != tlsKey.get().isEmpty()) {
       throw new Flags.UsageException(tlsCert.get().isEmpty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key", false);
     }
@@ -207,6 +182,38 @@ public final class ServerMain {
       throw new Flags.UsageException((e.isKey() ? "--tls-key " : "--tls-cert ") + e.file() + ": " + e.problem(), false);
     } catch (java.io.IOException e) {
       throw new Flags.UsageException(e.getMessage(), false);
+    }
+  }
+
+  /** {@code --auth} and the flags that go with it: the identity {@code b} serves with. */
+  private static void auth(StandaloneServer.Builder b, String auth, String tokensFile, GoogleAuthFlags googleAuth,
+      PrintStream err) throws Flags.UsageException {
+    if (!GoogleAuthFlags.isGoogle(auth)) {
+      googleAuth.requireUnused(auth);
+    }
+    switch (auth) {
+      case "none" -> {
+        if (!tokensFile.isEmpty()) {
+          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
+        }
+        err.println("WARNING: --auth none: anyone who can reach these ports may use every backend, act as any"
+            + " agent and change backend records. Use it only on a trusted machine.");
+      }
+      case "tokens" -> {
+        if (tokensFile.isEmpty()) {
+          throw new Flags.UsageException("--auth tokens needs --tokens-file", false);
+        }
+        b.tokensFile(Path.of(tokensFile));
+      }
+      default -> {
+        if (!GoogleAuthFlags.isGoogle(auth)) {
+          throw new Flags.UsageException("--auth must be none, tokens, google, iap or google,iap, not \"" + auth + "\"", false);
+        }
+        if (!tokensFile.isEmpty()) {
+          throw new Flags.UsageException("--tokens-file needs --auth tokens", false);
+        }
+        b.identity(googleAuth.identity(auth, err));
+      }
     }
   }
 

@@ -5,18 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.github.invertingproxy.core.BufferBudget;
 import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.ProxySettings;
-import io.github.invertingproxy.core.admin.AdminApiServlet;
-import io.github.invertingproxy.core.admin.AdminPageServlet;
-import io.github.invertingproxy.core.admin.AdminRequestGuard;
-import io.github.invertingproxy.core.agent.AgentEndpointServlet;
 import io.github.invertingproxy.core.memory.BackendRecordFile;
-import io.github.invertingproxy.core.memory.InMemoryBackendActivity;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.memory.InMemoryExchangeStore;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.core.observe.ExchangeObservers;
 import io.github.invertingproxy.core.observe.ObservedChannelDelivery;
-import io.github.invertingproxy.core.proxy.UserProxyServlet;
 import io.github.invertingproxy.core.spi.ChannelDelivery;
 import io.github.invertingproxy.core.spi.Identity;
 import io.github.invertingproxy.core.spi.ThreadlessWaits;
@@ -29,12 +23,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumSet;
-import javax.servlet.DispatcherType;
-import org.eclipse.jetty.ee8.servlet.FilterHolder;
-import org.eclipse.jetty.ee8.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee8.servlet.ServletHolder;
-import org.eclipse.jetty.ee8.servlet.ServletMapping;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -90,41 +78,13 @@ public final class StandaloneServer implements AutoCloseable {
     this.connector = listeners.main;
     this.adminConnector = listeners.admin;
 
-    // The agent calls' context sits at /agent, so that the servlet sees the call as its path info.
-    ServletContextHandler agentCalls = context("/agent", b);
-    ServletHolder agent = new ServletHolder("agent", new AgentEndpointServlet(registry, store, identity, b.settings, webSockets, observer));
-    agent.setAsyncSupported(true);
-    agentCalls.addServlet(agent, "/*");
-    ServletContextHandler admin = context("/", b);
-    admin.addServlet(new ServletHolder("admin",
-        new AdminApiServlet(registry, identity, new InMemoryBackendActivity(registry, store))), "/api/backends/*");
-    admin.addServlet(new ServletHolder("admin-page", new AdminPageServlet(identity)), "/admin/*");
-    ServletMapping root = new ServletMapping();
-    root.setServletName("admin-page");
-    root.setPathSpec(""); // the root alone, which sends a browser on to /admin/
-    admin.getServletHandler().addServletMapping(root);
-    // Pages in an administrator's browser (a backend's among them) may not drive the admin API.
-    admin.addFilter(new FilterHolder(new AdminRequestGuard()), "/api/backends/*", EnumSet.of(DispatcherType.REQUEST));
-    ServletContextHandler clients = context("/", b);
-    // Asynchronous: a client whose request has no body, or a small one, waits for its response without a thread.
-    ServletHolder proxy = new ServletHolder("proxy", new UserProxyServlet(registry, store, identity, b.settings, b.clock, webSockets, observer));
-    proxy.setAsyncSupported(true);
-    clients.addServlet(proxy, "/*");
-    jetty.setHandler(listeners.handler(new Endpoints(adminConnector, admin.get(), agentCalls.get(), clients.get())));
+    jetty.setHandler(listeners.handler(EndpointServlets.create(adminConnector, registry, store, identity, b.settings,
+        b.clock, webSockets, observer)));
   }
 
   /** WebSocket relays open now, for the metrics. */
   private int openRelays() {
     return webSockets.relays().openCount();
-  }
-
-  private static ServletContextHandler context(String path, Builder b) {
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath(path);
-    FilterHolder headerCount = new FilterHolder(new HeaderCountLimit(b.settings.messageLimits().maxHeaderCount()));
-    headerCount.setAsyncSupported(true);
-    context.addFilter(headerCount, "/*", EnumSet.of(DispatcherType.REQUEST));
-    return context;
   }
 
   public static Builder builder() {
@@ -146,16 +106,12 @@ public final class StandaloneServer implements AutoCloseable {
 
   /** The base URL, ending with {@code /}; agents use it as their {@code --proxy}. */
   public String url() {
-    return url(connector);
+    return listeners.url(connector);
   }
 
   /** The admin API's base URL, ending with {@code /}: the records are at {@code adminUrl() + "api/backends"}. */
   public String adminUrl() {
-    return url(adminConnector);
-  }
-
-  private String url(ServerConnector listener) {
-    return listeners.url(listener);
+    return listeners.url(adminConnector);
   }
 
   /** The certificate files' watcher, null without TLS: its serial tells which certificate new connections get. */
@@ -181,7 +137,7 @@ public final class StandaloneServer implements AutoCloseable {
     return webSockets;
   }
 
-  /** Stops or resumes taking connections from the kernel's queue; for tests. */
+  /** Stops or resumes taking connections from the kernel's queue; package-private, as only a test pauses it. */
   void accepting(boolean accepting) {
     connector.setAccepting(accepting);
   }
@@ -191,17 +147,17 @@ public final class StandaloneServer implements AutoCloseable {
     return bufferBudget;
   }
 
-  /** Request threads that exist now, busy or idle; for tests. */
+  /** Request threads that exist now, busy or idle; package-private, as only a test reads it. */
   int threadCount() {
     return threads.getThreads();
   }
 
-  /** Connections currently open to the port, for tests and metrics. */
-  public int openConnections() {
+  /** Connections currently open to the port; package-private, as only a test reads it. */
+  int openConnections() {
     return connector.getConnectedEndPoints().size();
   }
 
-  /** Connections currently upgraded to WebSockets (clients' and agents'), for tests and metrics. */
+  /** Connections upgraded to WebSockets now (clients' and agents'): the outside sign that none was left behind. */
   public int openWebSocketConnections() {
     return (int) connector.getConnectedEndPoints().stream()
         .map(e -> e.getConnection() instanceof org.eclipse.jetty.io.ssl.SslConnection tls

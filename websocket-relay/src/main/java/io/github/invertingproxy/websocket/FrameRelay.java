@@ -57,7 +57,7 @@ public final class FrameRelay {
 
   /**
    * @param held told of every change in the payload bytes taken from one side and not yet written to
-   *     the other (for tests and metrics)
+   *     the other (the {@link Relays}' count of bytes held)
    */
   public FrameRelay(String label, Leg a, Leg b, RelayLimits limits, ScheduledExecutorService timer, LongConsumer held,
       Listener listener) {
@@ -158,14 +158,20 @@ public final class FrameRelay {
       }
       from.bytes += length;
     }
+    forward(frame, to, source, callback);
+  }
+
+  /** Sends a copy of {@code frame} on {@code to}, reading on from {@code source} once it is written or failed. */
+  private void forward(Frame frame, Leg to, CoreSession source, Callback callback) {
     CoreSession target = to.session();
     if (to.closeSent.get() || target == null) {
       callback.succeeded();
       demand(source);
       return;
     }
+    int length = frame.getPayloadLength();
     held.accept(length);
-    Frame copy = new Frame(opcode, frame.isFin(), frame.getPayload());
+    Frame copy = new Frame(frame.getOpCode(), frame.isFin(), frame.getPayload());
     target.sendFrame(copy, Callback.from(() -> {
       held.accept(-length);
       callback.succeeded();

@@ -15,7 +15,6 @@ public final class Relays implements AutoCloseable {
   private final Set<FrameRelay> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong held = new AtomicLong();
   private final AtomicLong maxHeld = new AtomicLong();
-  private final AtomicLong total = new AtomicLong();
   private final ScheduledThreadPoolExecutor timer;
   private final RelayLimits limits;
 
@@ -51,7 +50,6 @@ public final class Relays implements AutoCloseable {
       maxHeld.accumulateAndGet(now, Math::max);
     }, open::remove);
     open.add(relay);
-    total.incrementAndGet();
     relay.start();
     return relay;
   }
@@ -59,11 +57,6 @@ public final class Relays implements AutoCloseable {
   /** Relays whose sockets are not both closed yet. */
   public int openCount() {
     return open.size();
-  }
-
-  /** Relays started since this object was made. */
-  public long totalCount() {
-    return total.get();
   }
 
   /** Payload bytes currently taken from one side and not yet written to the other. */

@@ -160,7 +160,10 @@ public final class AppEngineRunner implements AutoCloseable {
     return List.copyOf(servicePorts.keySet());
   }
 
-  /** The running instances of {@code service}, for tests that check where requests went. */
+  /**
+   * The running instances of {@code service}, which tell where requests went. Package-private: the
+   * runner's own tests read them; an application sees only the services.
+   */
   ServiceInstances instances(String service) {
     ServiceInstances running = serviceInstances.get(service);
     if (running == null) {

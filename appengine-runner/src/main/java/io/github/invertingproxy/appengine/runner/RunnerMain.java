@@ -14,6 +14,7 @@ public final class RunnerMain {
   private RunnerMain() {}
 
   /** {@code java -jar inverting-proxy-appengine-runner.jar --help} lists the flags. */
+  // Stays whole: the flag table, read just after it is declared, is one list that --help prints in order.
   public static void main(String[] args) throws Exception {
     Flags flags = new Flags("inverting-proxy-appengine-runner",
         "Runs the App Engine flavour (services default, agent and api) locally on the App Engine stubs.",
@@ -57,18 +58,7 @@ public final class RunnerMain {
       if (!datastore.get().isEmpty()) {
         b.datastoreFile(Path.of(datastore.get()));
       }
-      for (String entry : tokens.get().split(",")) {
-        if (entry.isBlank()) {
-          continue;
-        }
-        int eq = entry.indexOf('=');
-        if (eq <= 0) {
-          throw new Flags.UsageException("--oauth-tokens entry \"" + entry + "\" is not TOKEN=EMAIL[:admin]", false);
-        }
-        String account = entry.substring(eq + 1).trim();
-        boolean admin = account.endsWith(":admin");
-        b.oauthToken(entry.substring(0, eq).trim(), admin ? account.substring(0, account.length() - 6) : account, admin);
-      }
+      oauthTokens(b, tokens.get());
       if (!demoToken.get().isEmpty()) {
         b.oauthToken(demoToken.get(), AppEngineRunner.DEMO_AGENT, false);
       }
@@ -101,8 +91,30 @@ public final class RunnerMain {
       runner.addBackendIfAbsent(BackendRecord.builder().id("demo").endUser(BackendRecord.ALL_USERS)
           .backendUser(AppEngineRunner.DEMO_AGENT).pathPrefixes("/").build());
     }
+    banner(out, runner, instanceCount.get());
+    runner.join();
+  }
+
+  /** {@code --oauth-tokens}: TOKEN=EMAIL or TOKEN=EMAIL:admin, comma-separated. */
+  private static void oauthTokens(AppEngineRunner.Builder b, String tokens) throws Flags.UsageException {
+    for (String entry : tokens.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int eq = entry.indexOf('=');
+      if (eq <= 0) {
+        throw new Flags.UsageException("--oauth-tokens entry \"" + entry + "\" is not TOKEN=EMAIL[:admin]", false);
+      }
+      String account = entry.substring(eq + 1).trim();
+      boolean admin = account.endsWith(":admin");
+      b.oauthToken(entry.substring(0, eq).trim(), admin ? account.substring(0, account.length() - 6) : account, admin);
+    }
+  }
+
+  /** Where the running runner listens, and how to sign in. */
+  private static void banner(PrintStream out, AppEngineRunner runner, int instances) {
     out.println("App Engine flavour listening on " + runner.uri() + " (services default, agent, api"
-        + (instanceCount.get() > 1 ? ", " + instanceCount.get() + " instances each)" : ")"));
+        + (instances > 1 ? ", " + instances + " instances each)" : ")"));
     for (String service : runner.services()) {
       out.println("Service " + service + " listening on " + runner.serviceUri(service) + " and on "
           + runner.serviceHostUri(service));
@@ -111,7 +123,6 @@ public final class RunnerMain {
     out.println("Sign in: open " + runner.uri() + " in a browser (you are sent to /_ah/login), or send the cookie");
     out.println("  dev_appserver_login=you@example.com:false:1   (end user; use :true: for an administrator)");
     out.println("Admin page: " + runner.serviceUri("api") + "admin/   (as an administrator)");
-    runner.join();
   }
 
 }

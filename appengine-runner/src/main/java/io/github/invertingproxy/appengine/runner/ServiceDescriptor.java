@@ -22,15 +22,13 @@ import org.xml.sax.SAXException;
  * and only reports the HTTPS-only patterns; App Engine enforces them.
  */
 public final class ServiceDescriptor {
-  private final String module;
   private final String service;
   private final List<String> listenerClasses;
   private final Map<String, String> contextParameters;
   private final List<String> httpsOnlyPatterns;
 
-  private ServiceDescriptor(String module, String service, List<String> listenerClasses,
-      Map<String, String> contextParameters, List<String> httpsOnlyPatterns) {
-    this.module = module;
+  private ServiceDescriptor(String service, List<String> listenerClasses, Map<String, String> contextParameters,
+      List<String> httpsOnlyPatterns) {
     this.service = service;
     this.listenerClasses = List.copyOf(listenerClasses);
     this.contextParameters = Map.copyOf(contextParameters);
@@ -69,7 +67,7 @@ public final class ServiceDescriptor {
       Element p = (Element) ps.item(i);
       params.put(text(p, "param-name"), text(p, "param-value"));
     }
-    return new ServiceDescriptor(module, service, listeners, params, httpsOnlyPatterns(web));
+    return new ServiceDescriptor(service, listeners, params, httpsOnlyPatterns(web));
   }
 
   /** The URL patterns of the security constraints that demand a confidential (HTTPS) transport. */
@@ -88,10 +86,6 @@ public final class ServiceDescriptor {
       }
     }
     return patterns;
-  }
-
-  public String module() {
-    return module;
   }
 
   /** The App Engine service name, as {@code dispatch.yaml} names it. */

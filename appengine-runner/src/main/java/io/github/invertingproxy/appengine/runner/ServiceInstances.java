@@ -15,7 +15,7 @@ import org.eclipse.jetty.util.Callback;
  * instances in turn.
  */
 final class ServiceInstances extends Handler.Sequence {
-  /** Told of every request as an instance takes it; for tests that check where requests went. */
+  /** Told of every request as an instance takes it, to show which instance served what. */
   interface Arrivals {
     void arrived(int instance, Request request);
   }

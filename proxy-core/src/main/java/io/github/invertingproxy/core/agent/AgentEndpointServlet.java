@@ -55,20 +55,11 @@ public final class AgentEndpointServlet extends HttpServlet {
   private final transient WebSocketGateway webSockets;
   private final transient ExchangeObserver observer;
 
-  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
-    this(registry, store, identity, settings, null);
-  }
-
   /**
    * @param webSockets takes the agents' own WebSockets ({@code agent/websocket}) and their feature
    *     announcements; null serves the three calls only
+   * @param observer is told of every answered call and of every request an agent takes
    */
-  public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      WebSocketGateway webSockets) {
-    this(registry, store, identity, settings, webSockets, ExchangeObserver.NONE);
-  }
-
-  /** @param observer is told of every answered call and of every request an agent takes */
   public AgentEndpointServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;
@@ -157,42 +148,51 @@ public final class AgentEndpointServlet extends HttpServlet {
     } else if (get) {
       sendRequest(response, backendId, requestId);
     } else {
-      ResponseOutcome outcome = store.respond(backendId, requestId, request.getInputStream());
-      String message = switch (outcome) {
-        case RELAYED -> "ok";
-        case NO_WAITING_CLIENT, CLIENT_GONE -> "Not found: no client is waiting for request " + requestId;
-        case MALFORMED -> "Bad request: the body is not a parseable HTTP response";
-        case TRUNCATED -> "Bad request: the response body broke off";
-      };
-      response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
-      // The relay stops at the end of the serialized response, and the end of this call's own
-      // (chunked) body may still be on its way: a container that finds request content unread
-      // closes the connection after answering, and an agent that reused it would fail its next
-      // call. So read that end; when more is left (the relay failed, or an odd agent), say that
-      // the connection closes rather than let the agent reuse one that is about to die.
-      if (outcome != ResponseOutcome.RELAYED || !drain(request.getInputStream())) {
-        response.setHeader("Connection", "close");
-      } else if (AgentFeatures.lists(request.getHeader(AgentFeatures.HEADER), AgentFeatures.NEXT_REQUEST)) {
-        // The agent is free and listening right now: give it the next waiting request, if any.
-        Optional<TakenRequest> next = store.takeNext(backendId);
-        if (next.isPresent()) {
-          observer.taken(backendId, next.get().id());
-          response.setHeader(AgentFeatures.NEXT_REQUEST_ID, next.get().id());
-          try {
-            writeRequest(response, next.get().request());
-            return;
-          } catch (IOException e) {
-            if (response.isCommitted()) {
-              throw e; // the container cuts the answer off, so the agent sees a broken request
-            }
-            // Its client left before any of it was written: answer about the relay alone.
-            response.reset();
-            response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+      acceptResponse(request, response, backendId, requestId);
+    }
+  }
+
+  /**
+   * {@code agent/response}: hands the agent's response to its exchange and answers the call, with the
+   * next waiting request when the agent asked for one (next-request extension).
+   */
+  private void acceptResponse(HttpServletRequest request, HttpServletResponse response, String backendId,
+      String requestId) throws IOException {
+    ResponseOutcome outcome = store.respond(backendId, requestId, request.getInputStream());
+    String message = switch (outcome) {
+      case RELAYED -> "ok";
+      case NO_WAITING_CLIENT, CLIENT_GONE -> "Not found: no client is waiting for request " + requestId;
+      case MALFORMED -> "Bad request: the body is not a parseable HTTP response";
+      case TRUNCATED -> "Bad request: the response body broke off";
+    };
+    response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
+    // The relay stops at the end of the serialized response, and the end of this call's own
+    // (chunked) body may still be on its way: a container that finds request content unread
+    // closes the connection after answering, and an agent that reused it would fail its next
+    // call. So read that end; when more is left (the relay failed, or an odd agent), say that
+    // the connection closes rather than let the agent reuse one that is about to die.
+    if (outcome != ResponseOutcome.RELAYED || !drain(request.getInputStream())) {
+      response.setHeader("Connection", "close");
+    } else if (AgentFeatures.lists(request.getHeader(AgentFeatures.HEADER), AgentFeatures.NEXT_REQUEST)) {
+      // The agent is free and listening right now: give it the next waiting request, if any.
+      Optional<TakenRequest> next = store.takeNext(backendId);
+      if (next.isPresent()) {
+        observer.taken(backendId, next.get().id());
+        response.setHeader(AgentFeatures.NEXT_REQUEST_ID, next.get().id());
+        try {
+          writeRequest(response, next.get().request());
+          return;
+        } catch (IOException e) {
+          if (response.isCommitted()) {
+            throw e; // the container cuts the answer off, so the agent sees a broken request
           }
+          // Its client left before any of it was written: answer about the relay alone.
+          response.reset();
+          response.setHeader(ProtocolHeaders.REQUEST_ID, requestId);
         }
       }
-      PlainText.send(response, outcome.status(), message);
     }
+    PlainText.send(response, outcome.status(), message);
   }
 
   /** Reads what is left of a call's body, if it is at most a few KiB; true when it reached the end. */

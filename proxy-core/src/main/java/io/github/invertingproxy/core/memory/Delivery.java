@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 
-/** A taken request as its agent's thread writes it: the writing is the exchange's ({@link Exchange#writeRequest}). */
+/**
+ * A taken request as its agent's thread writes it: the writing moves its exchange on
+ * ({@link Exchange#startWriting}, then {@link Exchange#written}).
+ */
 final class Delivery implements ExchangeRequest {
   private final Exchange exchange;
 
@@ -30,6 +33,15 @@ final class Delivery implements ExchangeRequest {
 
   @Override
   public void writeTo(OutputStream out) throws IOException {
-    exchange.writeRequest(out);
+    exchange.startWriting();
+    IOException failure = null;
+    try {
+      exchange.request.writeTo(out);
+    } catch (IOException | RuntimeException e) {
+      failure = new IOException("the request could not be delivered to the agent: " + e.getMessage(), e);
+      throw e;
+    } finally {
+      exchange.written(failure);
+    }
   }
 }

@@ -8,10 +8,8 @@ import io.github.invertingproxy.core.spi.ResponseWaiter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -71,13 +69,9 @@ final class Exchange {
   /** The client's thread waits for the agent's thread to run this on the response. */
   private ResponseHandler<?> handler;
   /** The client waits without a thread (instead of {@link #handler}); taken by whoever ends the wait. */
-  private ResponseWaiter waiter;
-  /** When {@link #waiter} began to wait (System.nanoTime), and for how long it may. */
-  private long waitStartNanos;
-  private long maxWaitNanos;
-  /** What the responding thread's run of {@link #handler} returned or threw. */
-  private Object relayResult;
-  private Throwable relayFailure;
+  private ThreadlessWait waiter;
+  /** What the responding thread's run of {@link #handler} gave. */
+  private HandlerResult relayResult;
 
   Exchange(String id, String backendId, ExchangeRequest request) {
     this.id = id;
@@ -91,55 +85,52 @@ final class Exchange {
 
   // ---- The agent's side.
 
-  /** The request as its agent receives it: writing it moves this exchange on (see {@link #writeRequest}). */
+  /** The request as its agent receives it: writing it moves this exchange on (see {@link #startWriting}). */
   ExchangeRequest delivery() {
     return new Delivery(this);
   }
 
   /**
-   * PENDING → WRITING → DELIVERED, or UNDELIVERABLE when writing fails (its thread-less waiter then
-   * hears so here). Only once per time the request was pending.
+   * PENDING → WRITING: the agent's thread begins to write the request ({@link Delivery}), a hold until
+   * {@link #written}. Only once per time the request was pending.
    */
-  void writeRequest(OutputStream out) throws IOException {
-    synchronized (this) {
-      if (state == State.CLOSED) {
-        throw new IOException("the client of request " + id + " went away");
-      }
-      if (state != State.PENDING) {
-        throw new IOException("request " + id + " is " + state + ": its request is written only while PENDING");
-      }
-      state = State.WRITING;
-      writing = true;
+  synchronized void startWriting() throws IOException {
+    if (state == State.CLOSED) {
+      throw new IOException("the client of request " + id + " went away");
     }
-    IOException failure = null;
+    if (state != State.PENDING) {
+      throw new IOException("request " + id + " is " + state + ": its request is written only while PENDING");
+    }
+    state = State.WRITING;
+    writing = true;
+  }
+
+  /**
+   * WRITING → DELIVERED, or UNDELIVERABLE with {@code failure} (its thread-less waiter then hears so
+   * here); ends the writing hold either way.
+   */
+  void written(IOException failure) {
     ResponseWaiter toFail = null;
-    try {
-      request.writeTo(out);
-    } catch (IOException | RuntimeException e) {
-      failure = new IOException("the request could not be delivered to the agent: " + e.getMessage(), e);
-      throw e;
-    } finally {
-      synchronized (this) {
-        writing = false;
-        if (failure == null) {
-          deliveredNanos = System.nanoTime();
-          state = state == State.WRITING ? State.DELIVERED : state;
-        } else {
-          deliveryFailure = failure;
-          state = state == State.WRITING ? State.UNDELIVERABLE : state;
-        }
-        // The client's thread need not wake for a delivery; it reads deliveredNanos when it wakes.
-        if (failure != null || clientWaitsForHold) {
-          notifyAll();
-        }
-        if (failure != null && response == null) {
-          toFail = waiter;
-          waiter = null;
-        }
+    synchronized (this) {
+      writing = false;
+      if (failure == null) {
+        deliveredNanos = System.nanoTime();
+        state = state == State.WRITING ? State.DELIVERED : state;
+      } else {
+        deliveryFailure = failure;
+        state = state == State.WRITING ? State.UNDELIVERABLE : state;
       }
-      if (toFail != null) {
-        toFail.onFailure(failure);
+      // The client's thread need not wake for a delivery; it reads deliveredNanos when it wakes.
+      if (failure != null || clientWaitsForHold) {
+        notifyAll();
       }
+      if (failure != null && response == null && waiter != null) {
+        toFail = waiter.relay;
+        waiter = null;
+      }
+    }
+    if (toFail != null) {
+      toFail.onFailure(failure);
     }
   }
 
@@ -188,24 +179,10 @@ final class Exchange {
       relayForWaiter();
     } else if (relay != null) {
       // The client's thread waits for us: relay on this thread, then wake it once, at the end.
-      Object result = null;
-      Throwable failure = null;
-      try {
-        result = relay.handle(handoff);
-      } catch (Throwable t) {
-        failure = t;
-      }
-      relayed(result, failure);
+      relayed(HandlerResult.run(relay, handoff));
     } else {
       // The client's thread reads our stream now; it always reports back, if only through clientGone().
-      try {
-        return handoff.outcome.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return ResponseOutcome.CLIENT_GONE;
-      } catch (ExecutionException e) {
-        throw new IOException("relaying the response failed", e.getCause());
-      }
+      return handoff.awaitOutcome();
     }
     handoff.outcome.complete(ResponseOutcome.CLIENT_GONE); // if the relay did not say
     return handoff.outcome.join();
@@ -238,10 +215,10 @@ final class Exchange {
     ResponseWaiter relay;
     Handoff handoff;
     synchronized (this) {
-      relay = waiter;
-      if (relay == null) {
+      if (waiter == null) {
         return;
       }
+      relay = waiter.relay;
       waiter = null;
       handoff = response;
       state = state == State.CLOSED ? State.CLOSED : State.RELAYING;
@@ -249,14 +226,13 @@ final class Exchange {
     try {
       relay.onResponse(handoff);
     } finally {
-      relayed(null, null);
+      relayed(HandlerResult.NONE);
     }
   }
 
   /** RELAYING → RELAYED, waking the client's thread. Stays CLOSED when the client left meanwhile. */
-  private synchronized void relayed(Object result, Throwable failure) {
+  private synchronized void relayed(HandlerResult result) {
     relayResult = result;
-    relayFailure = failure;
     state = state == State.RELAYING ? State.RELAYED : state;
     notifyAll();
   }
@@ -323,31 +299,17 @@ final class Exchange {
    * Waits as {@link #await} with {@code relay}, and returns what it gave wherever it ran, or throws
    * what it threw.
    */
-  @SuppressWarnings("unchecked")
   <T> Optional<T> awaitRelayed(Duration maxWait, ResponseHandler<T> relay) throws IOException, InterruptedException {
     Optional<AgentResponse> ready = await(maxWait, relay);
-    boolean relayed;
-    Throwable failure;
-    Object result;
+    HandlerResult result;
     synchronized (this) {
-      relayed = state == State.RELAYED;
-      failure = relayFailure;
-      result = relayResult;
+      result = state == State.RELAYED ? relayResult : null;
     }
-    if (!relayed) {
+    if (result == null) {
       // No response in time, or it came before the handler was registered: then relay it here.
       return ready.isEmpty() ? Optional.empty() : Optional.of(relay.handle(ready.get()));
     }
-    if (failure instanceof IOException e) {
-      throw e;
-    } else if (failure instanceof RuntimeException e) {
-      throw e;
-    } else if (failure instanceof Error e) {
-      throw e;
-    } else if (failure != null) {
-      throw new IOException("relaying the response of request " + id + " failed", failure);
-    }
-    return Optional.of((T) result);
+    return Optional.of(result.<T>get(id));
   }
 
   /**
@@ -366,9 +328,7 @@ final class Exchange {
       failure = deliveryFailure;
       closed = state == State.CLOSED;
       if (failure == null && !closed) {
-        waiter = relay;
-        waitStartNanos = System.nanoTime();
-        maxWaitNanos = maxWait.toNanos();
+        waiter = new ThreadlessWait(relay, maxWait);
         if (response == null) {
           return;
         }
@@ -403,8 +363,7 @@ final class Exchange {
    * @return the waiter to tell, outside this lock; null when the wait goes on or there is none
    */
   synchronized ResponseWaiter endWaitIfDue(long now) {
-    if (waiter == null || response != null || writing
-        || now - ((deliveredNanos != 0 ? deliveredNanos : waitStartNanos) + maxWaitNanos) < 0) {
+    if (waiter == null || response != null || writing || !waiter.isDue(now, deliveredNanos)) {
       return null;
     }
     return endWait();
@@ -420,7 +379,7 @@ final class Exchange {
   }
 
   private ResponseWaiter endWait() {
-    ResponseWaiter ended = waiter;
+    ResponseWaiter ended = waiter.relay;
     waiter = null;
     state = State.CLOSED;
     return ended;

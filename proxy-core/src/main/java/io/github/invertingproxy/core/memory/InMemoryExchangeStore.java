@@ -78,10 +78,6 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  public InMemoryExchangeStore() {
-    this(Duration.ofSeconds(5));
-  }
-
   private PendingQueue queue(String backendId) {
     return queues.computeIfAbsent(backendId, newQueue);
   }
@@ -125,7 +121,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     }
   }
 
-  /** Requests sent over channels so far; for tests and metrics. */
+  /**
+   * Requests sent over channels so far. An observation point: from outside, the only sign of whether a
+   * request went over a channel or to a poll.
+   */
   public long sentOverChannels() {
     return sentOverChannels.sum();
   }
@@ -145,7 +144,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     return counts;
   }
 
-  /** Channels attached for {@code backendId}; for tests and metrics. */
+  /**
+   * Channels attached for {@code backendId}. An observation point: from outside, the only sign that an
+   * agent's channel is attached, or gone.
+   */
   public int channelCount(String backendId) {
     PendingQueue queue = queues.get(backendId);
     return queue == null ? 0 : queue.channelCount();
@@ -248,7 +250,10 @@ public final class InMemoryExchangeStore implements ExchangeStore, ChannelDelive
     exchange.clientGone();
   }
 
-  /** Number of exchanges not yet finished; for tests and metrics. */
+  /**
+   * Number of exchanges not yet finished. An observation point: from outside, the only sign that a
+   * request was never queued, or that none was left behind.
+   */
   public int size() {
     return exchanges.size();
   }

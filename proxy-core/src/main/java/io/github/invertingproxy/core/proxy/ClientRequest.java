@@ -55,19 +55,11 @@ final class ClientRequest implements ExchangeRequest {
 
   /**
    * Reads the head of {@code request}, whose request line gets {@code target}: the path it was routed by.
+   * With {@code webSocketUpgrade}, the upgrade fields ({@code Connection: Upgrade}, {@code Upgrade:
+   * websocket}) are kept, for an agent that carries WebSockets (docs/protocol.md, "WebSocket extension").
    *
    * @throws MalformedMessageException when the framing is ambiguous or malformed, e.g. both
    *     Content-Length and Transfer-Encoding
-   */
-  static ClientRequest of(HttpServletRequest request, RequestTarget target, String user, Instant startTime)
-      throws MalformedMessageException {
-    return of(request, target, user, startTime, false);
-  }
-
-  /**
-   * Like {@link #of(HttpServletRequest, RequestTarget, String, Instant)}; with {@code webSocketUpgrade}, the upgrade
-   * fields ({@code Connection: Upgrade}, {@code Upgrade: websocket}) are kept, for an agent that
-   * carries WebSockets (docs/protocol.md, "WebSocket extension").
    */
   static ClientRequest of(HttpServletRequest request, RequestTarget target, String user, Instant startTime,
       boolean webSocketUpgrade) throws MalformedMessageException {

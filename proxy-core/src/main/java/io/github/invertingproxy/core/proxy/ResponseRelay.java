@@ -94,6 +94,12 @@ final class ResponseRelay {
       response.finished(status == 101 ? ResponseOutcome.RELAYED : ResponseOutcome.CLIENT_GONE);
       return new long[] {status, 0};
     }
+    forwardHead(head, message, client);
+    return relayBody(response, message, client);
+  }
+
+  /** The agent's status and end-to-end fields, to the client; a chunked body's trailers follow it. */
+  private static void forwardHead(ResponseHead head, IncomingMessage<ResponseHead> message, HttpServletResponse client) {
     client.setStatus(head.status());
     Headers forwarded = endToEnd(head.headers());
     if (head.status() == 204) {
@@ -110,6 +116,14 @@ final class ResponseRelay {
     if (message.framing() instanceof BodyFraming.Chunked) {
       client.setTrailerFields(() -> trailerMap(message.trailers()));
     }
+  }
+
+  /**
+   * Copies the body to the client and reports the outcome to {@code response}; before the client has
+   * anything, an agent's body that breaks off is answered with 502 instead.
+   */
+  private static long[] relayBody(AgentResponse response, IncomingMessage<ResponseHead> message,
+      HttpServletResponse client) throws IOException {
     long bytes = 0;
     InputStream in = message.body();
     OutputStream out;
@@ -166,7 +180,7 @@ final class ResponseRelay {
       throw e;
     }
     response.finished(ResponseOutcome.RELAYED);
-    return new long[] {head.status(), bytes};
+    return new long[] {message.head().status(), bytes};
   }
 
   /** Hop-by-hop fields and the agent protocol's own headers are for this proxy, never for the client. */

@@ -3,7 +3,6 @@ package io.github.invertingproxy.core.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.github.invertingproxy.core.BufferBudget;
-import io.github.invertingproxy.core.ExchangeLog;
 import io.github.invertingproxy.core.PlainText;
 import io.github.invertingproxy.core.ProxySettings;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
@@ -51,22 +50,10 @@ public final class UserProxyServlet extends HttpServlet {
   private final transient WebSocketGateway webSockets;
   private final transient ExchangeObserver observer;
 
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings) {
-    this(registry, store, identity, settings, Clock.systemUTC());
-  }
-
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      Clock clock) {
-    this(registry, store, identity, settings, clock, null);
-  }
-
-  /** @param webSockets carries WebSocket upgrades; null answers them with 501 */
-  public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
-      Clock clock, WebSocketGateway webSockets) {
-    this(registry, store, identity, settings, clock, webSockets, new ExchangeLog());
-  }
-
-  /** @param observer is told every step of every exchange (the access log is one observer) */
+  /**
+   * @param webSockets carries WebSocket upgrades; null answers them with 501
+   * @param observer is told every step of every exchange (the access log is one observer)
+   */
   public UserProxyServlet(BackendRegistry registry, ExchangeStore store, Identity identity, ProxySettings settings,
       Clock clock, WebSocketGateway webSockets, ExchangeObserver observer) {
     this.webSockets = webSockets;
@@ -113,8 +100,16 @@ public final class UserProxyServlet extends HttpServlet {
       return;
     }
     String email = user.get();
-    exchange = exchange.withUser(email);
+    forward(request, response, target, startTime, exchange.withUser(email), email);
+  }
 
+  /**
+   * Routes the user's request to its backend, and forwards it unless the backend is unknown or not
+   * live, or the request cannot be carried to its agent.
+   */
+  private void forward(HttpServletRequest request, HttpServletResponse response, RequestTarget target,
+      Instant startTime, ObservedExchange exchange, String email) throws IOException {
+    String path = target.path();
     Route route = registry.route(email, path);
     if (route.backend().isPresent()) {
       exchange = exchange.routedTo(route.backend().get().id());
@@ -134,18 +129,8 @@ public final class UserProxyServlet extends HttpServlet {
       return;
     }
     WebSocketHandshake handshake = WebSocketHandshake.of(request);
-    if (handshake.requested()) {
-      int refusal = handshake.problem() != null ? 400 : webSockets == null
-          || !webSockets.agentCarriesWebSockets(backend.id()) ? 501 : 0;
-      if (refusal != 0) {
-        PlainText.send(response, refusal, handshake.problem() != null ? "Bad request: " + handshake.problem()
-            : webSockets == null ? "Not implemented: this proxy does not carry WebSocket upgrades"
-                + " (run the agent with --shim-websockets to reach WebSockets through it)"
-            : "Not implemented: the agent of backend \"" + backend.id() + "\" does not carry WebSocket upgrades"
-                + " (it did not announce the websocket feature; an agent of this project does, or use --shim-websockets)");
-        fail(exchange, Failure.REFUSED, refusal);
-        return;
-      }
+    if (handshake.requested() && refusedUpgrade(handshake, backend, response, exchange)) {
+      return;
     }
     registry.markUsed(backend.id());
 
@@ -160,8 +145,16 @@ public final class UserProxyServlet extends HttpServlet {
       fail(exchange, Failure.REFUSED, 400);
       return;
     }
+    submitAndWait(request, response, exchange, clientRequest, backend.id(), email, handshake.requested());
+  }
 
-    boolean threadless = !handshake.requested() && store.awaitsAsynchronously() && request.isAsyncSupported();
+  /**
+   * Queues the request for its agent, and waits for the response without a thread when its body is
+   * small enough to hold in memory, or else on this thread.
+   */
+  private void submitAndWait(HttpServletRequest request, HttpServletResponse response, ObservedExchange exchange,
+      ClientRequest clientRequest, String backendId, String email, boolean upgrade) throws IOException {
+    boolean threadless = !upgrade && store.awaitsAsynchronously() && request.isAsyncSupported();
     BufferBudget.Reservation buffered = null;
     if (threadless) {
       // A small body is read now, so that the agent's side never needs the client's connection and
@@ -176,35 +169,17 @@ public final class UserProxyServlet extends HttpServlet {
       try {
         clientRequest = clientRequest.withBodyInMemory(ChannelFrame.MAX_BODY_BYTES);
       } catch (IOException | RuntimeException e) {
-        release(buffered);
-        if (e instanceof RuntimeException r) {
-          throw r;
-        }
-        PlainText.send(response, 400, "Bad request: " + e.getMessage());
-        fail(exchange, Failure.REFUSED, 400);
+        refuse(e, buffered, response, exchange, 400, "Bad request: ");
         return;
       }
     }
 
-    String id;
-    try {
-      id = store.submit(backend.id(), clientRequest);
-    } catch (RequestTooLargeException | RuntimeException e) {
-      release(buffered);
-      if (e instanceof RuntimeException r) {
-        throw r;
-      }
-      PlainText.send(response, 413, "Payload too large: " + e.getMessage());
-      fail(exchange, Failure.REFUSED, 413);
-      return;
-    } catch (ClientBodyException e) {
-      badClientBody(response, e);
-      fail(exchange, Failure.REFUSED, 400);
+    String id = submit(response, exchange, clientRequest, backendId, buffered);
+    if (id == null) {
       return;
     }
     exchange = exchange.queuedAs(id);
     observer.queued(exchange);
-    ObservedExchange queued = exchange;
     if (threadless && clientRequest.readsNothingMore()) {
       // No thread waits: whoever brings the response relays it (the store's agent or channel side).
       try {
@@ -217,78 +192,149 @@ public final class UserProxyServlet extends HttpServlet {
       }
       return;
     }
-    if (handshake.requested()) {
-      webSockets.expect(backend.id(), id);
-    }
-    int status = 0;
-    long bytes = 0;
-    Failure failure = null;
-    AtomicBoolean begun = new AtomicBoolean(); // set where the relay runs, perhaps another thread
+    relayWithThread(request, response, exchange, id, backendId, email, upgrade, buffered);
+  }
+
+  /** Queues the request for the agent of {@code backendId}: its id, or null when it was refused and answered. */
+  private String submit(HttpServletResponse response, ObservedExchange exchange, ClientRequest clientRequest,
+      String backendId, BufferBudget.Reservation buffered) throws IOException {
     try {
-      ResponseRelay.Upgrade upgrade = !handshake.requested() ? null : head -> webSockets.acceptClient(
-          request, response, id, head, path + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backend.id());
-      // Relay failures come back inside the result: the relay may run on the thread that brings
-      // the response (see ExchangeStore), and an IOException from the wait means no delivery.
-      ResponseHandler<Relayed> relay = r -> Relayed.of(() ->
-          ResponseRelay.relay(r, method, settings.messageLimits(), response, upgrade, head -> {
-            begun.set(true);
-            observer.responseBegun(queued, head);
-          }));
-      Optional<Relayed> relayed;
-      try {
-        if (upgrade == null) {
-          relayed = store.awaitResponse(id, settings.responseTimeout(), relay);
-        } else {
-          // An upgrade is completed on this thread, which owns the client's connection.
-          Optional<AgentResponse> agentResponse = store.awaitResponse(id, settings.responseTimeout());
-          relayed = agentResponse.isEmpty() ? Optional.empty() : Optional.of(relay.handle(agentResponse.get()));
-        }
-      } catch (IOException e) {
-        ClientBodyException clientFault = ClientBodyException.in(e);
-        if (clientFault != null) {
-          status = 400;
-          failure = Failure.REFUSED;
-          badClientBody(response, clientFault);
-          return;
-        }
-        status = 502;
-        failure = Failure.AGENT_GONE;
-        PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
-        return;
-      }
-      if (relayed.isEmpty()) {
-        status = 504;
-        failure = Failure.TIMEOUT;
-        PlainText.send(response, 504, AsyncClientWait.gatewayTimeout(backend.id(), settings.responseTimeout()));
-        return;
-      }
-      if (relayed.get().failure() != null) {
-        // The relay broke off mid-way: the container aborts the client's connection.
-        failure = AsyncClientWait.blame(relayed.get().failure());
-        throw relayed.get().failure();
-      }
-      status = (int) relayed.get().result()[0];
-      bytes = relayed.get().result()[1];
-      if (!begun.get()) {
-        failure = Failure.AGENT_GONE; // its response was unusable, and the client got the relay's 502
-      }
+      return store.submit(backendId, clientRequest);
+    } catch (RequestTooLargeException | RuntimeException e) {
+      refuse(e, buffered, response, exchange, 413, "Payload too large: ");
+      return null;
+    } catch (ClientBodyException e) {
+      badClientBody(response, e);
+      fail(exchange, Failure.REFUSED, 400);
+      return null;
+    }
+  }
+
+  /**
+   * The client's thread waits for the response and relays it (or completes the upgrade), or answers
+   * the failure; either way the exchange ends here: finished in the store and told to the observer.
+   */
+  private void relayWithThread(HttpServletRequest request, HttpServletResponse response, ObservedExchange exchange,
+      String id, String backendId, String email, boolean upgrade, BufferBudget.Reservation buffered)
+      throws IOException {
+    if (upgrade) {
+      webSockets.expect(backendId, id);
+    }
+    Ending end = new Ending();
+    try {
+      awaitAndRelay(request, response, exchange, id, backendId, email, upgrade, end);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      status = 503;
-      failure = Failure.SHUTTING_DOWN;
+      end.status = 503;
+      end.failure = Failure.SHUTTING_DOWN;
       PlainText.send(response, 503, AsyncClientWait.SHUTTING_DOWN);
     } finally {
-      if (handshake.requested()) {
+      if (upgrade) {
         webSockets.forget(id);
       }
       store.finish(id);
       release(buffered);
-      if (failure != null) {
-        observer.failed(exchange, failure, status);
+      if (end.failure != null) {
+        observer.failed(exchange, end.failure, end.status);
       }
       // 0: the relay failed mid-way and the container aborts the client's connection.
-      observer.finished(exchange, new Finished(status, exchange.requestBytes(), bytes, exchange.elapsedNanos()));
+      observer.finished(exchange, new Finished(end.status, exchange.requestBytes(), end.bytes, exchange.elapsedNanos()));
     }
+  }
+
+  /**
+   * Waits for the response and relays it, noting in {@code end} how it went; throws what broke a relay
+   * off mid-way, after noting whom to blame.
+   */
+  private void awaitAndRelay(HttpServletRequest request, HttpServletResponse response, ObservedExchange exchange,
+      String id, String backendId, String email, boolean upgradeRequested, Ending end)
+      throws IOException, InterruptedException {
+    AtomicBoolean begun = new AtomicBoolean(); // set where the relay runs, perhaps another thread
+    ResponseRelay.Upgrade upgrade = !upgradeRequested ? null : head -> webSockets.acceptClient(
+        request, response, id, head, exchange.path() + " user=" + (email.isEmpty() ? "-" : email) + " backend=" + backendId);
+    // Relay failures come back inside the result: the relay may run on the thread that brings
+    // the response (see ExchangeStore), and an IOException from the wait means no delivery.
+    ResponseHandler<Relayed> relay = r -> Relayed.of(() ->
+        ResponseRelay.relay(r, exchange.method(), settings.messageLimits(), response, upgrade, head -> {
+          begun.set(true);
+          observer.responseBegun(exchange, head);
+        }));
+    Optional<Relayed> relayed;
+    try {
+      if (upgrade == null) {
+        relayed = store.awaitResponse(id, settings.responseTimeout(), relay);
+      } else {
+        // An upgrade is completed on this thread, which owns the client's connection.
+        Optional<AgentResponse> agentResponse = store.awaitResponse(id, settings.responseTimeout());
+        relayed = agentResponse.isEmpty() ? Optional.empty() : Optional.of(relay.handle(agentResponse.get()));
+      }
+    } catch (IOException e) {
+      ClientBodyException clientFault = ClientBodyException.in(e);
+      if (clientFault != null) {
+        end.status = 400;
+        end.failure = Failure.REFUSED;
+        badClientBody(response, clientFault);
+        return;
+      }
+      end.status = 502;
+      end.failure = Failure.AGENT_GONE;
+      PlainText.send(response, 502, "Bad gateway: " + e.getMessage());
+      return;
+    }
+    if (relayed.isEmpty()) {
+      end.status = 504;
+      end.failure = Failure.TIMEOUT;
+      PlainText.send(response, 504, AsyncClientWait.gatewayTimeout(backendId, settings.responseTimeout()));
+      return;
+    }
+    if (relayed.get().failure() != null) {
+      // The relay broke off mid-way: the container aborts the client's connection.
+      end.failure = AsyncClientWait.blame(relayed.get().failure());
+      throw relayed.get().failure();
+    }
+    end.status = (int) relayed.get().result()[0];
+    end.bytes = relayed.get().result()[1];
+    if (!begun.get()) {
+      end.failure = Failure.AGENT_GONE; // its response was unusable, and the client got the relay's 502
+    }
+  }
+
+  /** How a relay on the client's thread ended, for the observer: status and bytes sent, or the failure. */
+  private static final class Ending {
+    int status;
+    long bytes;
+    Failure failure;
+  }
+
+  /** Answers an upgrade that cannot reach {@code backend}: malformed (400) or not carried (501); true when it did. */
+  private boolean refusedUpgrade(WebSocketHandshake handshake, BackendRecord backend, HttpServletResponse response,
+      ObservedExchange exchange) throws IOException {
+    int refusal = handshake.problem() != null ? 400 : webSockets == null
+        || !webSockets.agentCarriesWebSockets(backend.id()) ? 501 : 0;
+    if (refusal == 0) {
+      return false;
+    }
+    PlainText.send(response, refusal, handshake.problem() != null ? "Bad request: " + handshake.problem()
+        : webSockets == null ? "Not implemented: this proxy does not carry WebSocket upgrades"
+            + " (run the agent with --shim-websockets to reach WebSockets through it)"
+        : "Not implemented: the agent of backend \"" + backend.id() + "\" does not carry WebSocket upgrades"
+            + " (it did not announce the websocket feature; an agent of this project does, or use --shim-websockets)");
+    fail(exchange, Failure.REFUSED, refusal);
+    return true;
+  }
+
+  /**
+   * Gives back the body's memory; then throws {@code e} on when it is unchecked (a fault of this proxy),
+   * or else answers the client with {@code status} and ends the exchange as refused.
+   */
+  private void refuse(Exception e, BufferBudget.Reservation buffered, HttpServletResponse response,
+      ObservedExchange exchange, int status, String prefix) throws IOException {
+    release(buffered);
+    if (e instanceof RuntimeException r) {
+      throw r;
+    }
+    PlainText.send(response, status, prefix + e.getMessage());
+    fail(exchange, Failure.REFUSED, status);
   }
 
   /** Ends an exchange that failed before the agent had anything to say. */

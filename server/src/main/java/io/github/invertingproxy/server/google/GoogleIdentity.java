@@ -130,7 +130,7 @@ public final class GoogleIdentity implements Identity {
     private String tokenInfoUrl = TOKEN_INFO_URL;
     private Duration timeout = Duration.ofSeconds(10);
     private Duration minKeyRefreshInterval = Duration.ofSeconds(30);
-    private int maxCachedAccessTokens = 10_000;
+    private final int maxCachedAccessTokens = 10_000;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -184,14 +184,6 @@ public final class GoogleIdentity implements Identity {
     /** Fetch keys anew for an unknown key at most this often. */
     public Builder minKeyRefreshInterval(Duration interval) {
       this.minKeyRefreshInterval = interval;
-      return this;
-    }
-
-    public Builder maxCachedAccessTokens(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("maxCachedAccessTokens must be positive, was " + max);
-      }
-      this.maxCachedAccessTokens = max;
       return this;
     }
 
