@@ -151,7 +151,8 @@ public class HttpsServerTest {
       @Override
       public void close() {}
     };
-    Logger agentLog = Logger.getLogger(ForwardingAgent.class.getName());
+    // The agent's classes log under its package, each by its own name.
+    Logger agentLog = Logger.getLogger(ForwardingAgent.class.getPackageName());
     agentLog.addHandler(capture);
     try {
       agent("untrusting", false);
