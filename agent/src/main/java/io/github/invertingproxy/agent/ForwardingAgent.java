@@ -13,7 +13,6 @@ import io.github.invertingproxy.agent.websocket.AgentWebSockets;
 import io.github.invertingproxy.agent.websocket.ShimScript;
 import io.github.invertingproxy.agent.websocket.WebSocketOptions;
 import io.github.invertingproxy.protocol.ChannelFrame;
-import io.github.invertingproxy.protocol.GoDuration;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -214,15 +213,6 @@ public final class ForwardingAgent implements Closeable {
      * failed checks in a row the agent stops (the command line then exits with status 1).
      */
     public Builder healthCheck(String path, Duration interval, int unhealthyThreshold) {
-      requireNonNull(path, "path");
-      requireNonNull(interval, "interval");
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("health check interval must be positive, was " + interval);
-      }
-      if (unhealthyThreshold < 1) {
-        throw new IllegalArgumentException("health check unhealthy threshold must be at least 1, was "
-            + unhealthyThreshold);
-      }
       this.healthCheckOptions = new AgentSettings.HealthCheckSettings(path, interval, unhealthyThreshold);
       return this;
     }
@@ -263,20 +253,6 @@ public final class ForwardingAgent implements Closeable {
      * kept, the least recently used dropped first (the original's {@code --session-cookie-*} flags).
      */
     public Builder sessionCookies(String cookieName, Duration timeout, int limit) {
-      requireNonNull(cookieName, "cookieName");
-      requireNonNull(timeout, "timeout");
-      // A token (RFC 9110 5.6.2): no separators, so that it cannot break the Cookie header it lives in.
-      if (cookieName.isEmpty()
-          || !cookieName.chars().allMatch(c -> c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
-        throw new IllegalArgumentException(
-            "session cookie name \"" + cookieName + "\" must be a token: no spaces or separators");
-      }
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("session cookie timeout must be positive, was " + GoDuration.format(timeout));
-      }
-      if (limit < 1) {
-        throw new IllegalArgumentException("session cookie cache limit must be at least 1, was " + limit);
-      }
       this.sessionOptions = new AgentSettings.Sessions(cookieName, timeout, limit);
       return this;
     }
