@@ -102,7 +102,9 @@ cpu_ticks() {  # pid -> utime + stime in clock ticks
 }
 TICK_HZ=$(getconf CLK_TCK)
 switch_counts() {  # pid -> "tid switches" per live thread (voluntary and involuntary)
-  grep -H _ctxt_switches /proc/"$1"/task/*/status 2>/dev/null | awk -F'[/:]' '{n[$5] += $NF} END {for (t in n) print t, n[t]}'
+  # A thread that ends between the glob and its read makes grep fail; what it did read still counts.
+  { grep -H _ctxt_switches /proc/"$1"/task/*/status 2>/dev/null || true; } \
+    | awk -F'[/:]' '{n[$5] += $NF} END {for (t in n) print t, n[t]}'
 }
 switches_since() {  # file of an earlier switch_counts, pid -> switches since then; a thread that
   # ended meanwhile is left out (its count went with it), one that started counts from 0
