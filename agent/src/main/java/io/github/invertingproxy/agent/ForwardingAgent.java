@@ -132,7 +132,8 @@ public final class ForwardingAgent implements Closeable {
   }
 
   HeldRequests heldRequests() {
-    return running.heldRequests();
+    RunningAgent r = running;
+    return r == null ? null : r.heldRequests();
   }
 
   boolean channelOpen() {
