@@ -2,9 +2,9 @@ package io.github.invertingproxy.agent.metrics;
 
 import io.github.invertingproxy.agent.observe.AgentObserver;
 import io.github.invertingproxy.commandline.ListenAddress;
+import io.github.invertingproxy.commandline.MetricsListener;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AgentMetrics implements AgentObserver, AutoCloseable {
   private final PrometheusRegistry registry = new PrometheusRegistry();
-  private final InetSocketAddress address;
+  private final MetricsListener listener;
   private final Counter forwarded;
   private final Counter backendErrors;
   private final Counter proxyCallFailures;
@@ -25,11 +25,10 @@ public final class AgentMetrics implements AgentObserver, AutoCloseable {
   private final Counter refreshFailures;
   /** The requests received and not yet answered to the proxy, by id (a request may be reported twice). */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-  private HTTPServer server;
 
   /** @param bind {@code HOST:PORT} ({@code [::1]:9090} for IPv6); port 0 picks a free one */
   public AgentMetrics(String bind) {
-    this.address = address(bind);
+    this.listener = new MetricsListener(address(bind), registry);
     forwarded = Counter.builder().name("inverting_proxy_agent_requests_forwarded_total")
         .help("Responses delivered to the proxy, by status class (the agent's own 502s included)")
         .labelNames("status").register(registry);
@@ -53,24 +52,14 @@ public final class AgentMetrics implements AgentObserver, AutoCloseable {
   }
 
   /** Starts serving {@code /metrics}. */
-  public synchronized AgentMetrics start() throws IOException {
-    try {
-      server = HTTPServer.builder().hostname(address.getHostString()).port(address.getPort()).registry(registry)
-          .buildAndStart();
-    } catch (IOException e) {
-      throw new IOException("metrics listener on " + address.getHostString() + ":" + address.getPort() + ": "
-          + e.getMessage(), e);
-    }
+  public AgentMetrics start() throws IOException {
+    listener.start();
     return this;
   }
 
   /** {@code http://host:port/metrics}, once started. */
-  public synchronized String url() {
-    if (server == null) {
-      throw new IllegalStateException("the metrics listener is not started");
-    }
-    String host = address.getHostString();
-    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.getPort() + "/metrics";
+  public String url() {
+    return listener.url();
   }
 
   @Override
@@ -108,10 +97,7 @@ public final class AgentMetrics implements AgentObserver, AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    if (server != null) {
-      server.close();
-      server = null;
-    }
+  public void close() {
+    listener.close();
   }
 }

@@ -1,11 +1,14 @@
 package io.github.invertingproxy.server.metrics;
 
+import io.github.invertingproxy.commandline.ListenAddress;
+import io.github.invertingproxy.commandline.MetricsListener;
 import io.github.invertingproxy.core.memory.InMemoryBackendRegistry;
 import io.github.invertingproxy.core.observe.ExchangeObserver;
 import io.github.invertingproxy.protocol.BackendRecord;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.function.IntSupplier;
 
 /**
@@ -31,12 +34,16 @@ public final class ServerMetrics implements AutoCloseable {
     GaugeWithCallback.builder().name("inverting_proxy_open_websockets")
         .help("WebSockets relayed between a client and an agent now")
         .callback(g -> g.call(openWebSockets == null ? 0 : openWebSockets.getAsInt())).register(registry);
-    this.listener = new MetricsListener(bind, registry);
+    this.listener = new MetricsListener(address(bind), registry);
   }
 
   /** Throws a one-line IllegalArgumentException when {@code bind} is not {@code HOST:PORT}. */
   public static void checkBind(String bind) {
-    MetricsListener.address(bind);
+    address(bind);
+  }
+
+  private static InetSocketAddress address(String bind) {
+    return ListenAddress.parse("--metrics-bind", bind, "127.0.0.1:9090");
   }
 
   public ExchangeObserver observer() {
