@@ -2,7 +2,6 @@ package io.github.invertingproxy.agent.backend;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.invertingproxy.agent.http.ConnectionPool;
 import io.github.invertingproxy.agent.http.Origin;
 import io.github.invertingproxy.agent.http.SmallResponseReader;
 import java.io.Closeable;
@@ -14,9 +13,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
@@ -67,11 +64,9 @@ public final class BackendLoop implements Closeable {
   private final Executor connector;
   final SmallResponseReader reader;
   private final int maxInFlight;
-  final int maxIdle;
   private final Selector selector;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-  /** Most recently used first; guarded by itself. */
-  final Deque<LoopConnection> idle = new ArrayDeque<>();
+  final IdleConnections idle;
   final AtomicInteger inFlight = new AtomicInteger();
   final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
   final List<LoopConnection> handOffs = new ArrayList<>();
@@ -97,7 +92,7 @@ public final class BackendLoop implements Closeable {
     this.connector = requireNonNull(connector, "connector");
     this.reader = requireNonNull(reader, "reader");
     this.maxInFlight = maxInFlight;
-    this.maxIdle = maxIdle;
+    this.idle = new IdleConnections(maxIdle);
     this.selector = Selector.open();
     this.thread = new Thread(this::run, "inverting-proxy-agent-backend-selector");
     thread.setDaemon(true);
@@ -129,7 +124,7 @@ public final class BackendLoop implements Closeable {
     }
     long deadline = forwardingTimeout.isZero() ? 0 : (System.nanoTime() + forwardingTimeout.toNanos()) | 1;
     LoopExchange e = new LoopExchange(request, noBody, retryable, listener, deadline);
-    LoopConnection c = takeIdle(e);
+    LoopConnection c = idle.take(e, System.nanoTime());
     if (c == null) {
       connect(e);
     } else {
@@ -184,9 +179,7 @@ public final class BackendLoop implements Closeable {
 
   /** Idle connections kept now. */
   int idleCount() {
-    synchronized (idle) {
-      return idle.size();
-    }
+    return idle.size();
   }
 
   /** Stops the selector; exchanges still running fail, and every connection closes. */
@@ -199,21 +192,6 @@ public final class BackendLoop implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private LoopConnection takeIdle(LoopExchange e) {
-    long now = System.nanoTime();
-    synchronized (idle) {
-      LoopConnection c;
-      while ((c = idle.pollFirst()) != null) {
-        if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
-          c.exchange.set(e);
-          return c;
-        }
-        c.closeQuietly();
-      }
-    }
-    return null;
   }
 
   /** Opens a connection for {@code e} on the connector, then registers it here and sends. */
@@ -322,16 +300,7 @@ public final class BackendLoop implements Closeable {
         end(e, BackendFailure.timedOut(origin, forwardingTimeout, null));
       }
     }
-    synchronized (idle) {
-      for (Iterator<LoopConnection> i = idle.descendingIterator(); i.hasNext(); ) {
-        LoopConnection c = i.next();
-        if (now - c.idleSince < ConnectionPool.MAX_IDLE.toNanos()) {
-          break;
-        }
-        i.remove();
-        c.closeQuietly();
-      }
-    }
+    idle.closeExpired(now);
   }
 
   /** Gives the connections whose responses are not small to the listeners, blocking again. */
@@ -382,9 +351,7 @@ public final class BackendLoop implements Closeable {
       end(c.handingOff, BackendFailure.failed(origin, new IOException("the agent is stopping")));
     }
     handOffs.clear();
-    synchronized (idle) {
-      idle.clear();
-    }
+    idle.clear();
     Runnable task;
     while ((task = tasks.poll()) != null) {
       task.run();

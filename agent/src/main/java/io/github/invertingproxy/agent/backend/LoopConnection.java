@@ -93,7 +93,7 @@ final class LoopConnection {
       // Kept only if the backend had the whole request before it answered.
       boolean kept = outcome == WRITTEN && !loop.closed && makeIdle();
       if (!kept || loop.closed) {
-        closeQuietly(); // also when the loop stopped meanwhile, after closing its loop.idle connections
+        closeQuietly(); // also when the loop stopped meanwhile, after closing its idle connections
       }
     } else if (was == HANDING) {
       loop.runOnLoop(() -> { });
@@ -134,18 +134,15 @@ final class LoopConnection {
       n = -2;
     }
     if (e == null) {
-      // Idle: the backend loop.closed it, or sent something unasked. Either way it serves no one now.
-      synchronized (loop.idle) {
-        if (exchange.get() != null) {
-          return; // taken meanwhile; the next read sees it
-        }
-        loop.idle.remove(this);
+      // Idle: the backend closed it, or sent something unasked. Either way it serves no one now.
+      if (!loop.idle.removeUnlessTaken(this)) {
+        return; // taken meanwhile; the next read sees it
       }
       closeQuietly();
       return;
     }
     if (n < 0 && inLength == 0 && reused && e.retryable && !e.retried && exchange.compareAndSet(e, null)) {
-      closeQuietly(); // stale: loop.closed by the backend while loop.idle, before the request reached it
+      closeQuietly(); // stale: closed by the backend while idle, before the request reached it
       e.retried = true;
       loop.connect(e);
       return;
@@ -188,13 +185,7 @@ final class LoopConnection {
   boolean makeIdle() {
     reused = true;
     idleSince = System.nanoTime();
-    synchronized (loop.idle) {
-      if (loop.idle.size() < loop.maxIdle) {
-        loop.idle.addFirst(this);
-        return true;
-      }
-    }
-    return false;
+    return loop.idle.offer(this);
   }
 
   private void failOrRetry(LoopExchange e, Exception cause) {
